@@ -1,0 +1,79 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { api, gatewayErrors } from '../../lib/manifest.ts';
+import { bodyText, ClientError, errorResponse, header, json, parseJsonBody } from '../shared/http.ts';
+import { logger } from '../shared/logger.ts';
+import { takePayment, type IntakeOutcome } from './intake.ts';
+import { deps } from './wiring.ts';
+import { validatePaymentRequest } from './request.ts';
+import { DynamoPaymentStore } from './store.ts';
+
+/** Polling hint for the POS (seconds). */
+const RETRY_AFTER = { 'retry-after': '1' };
+const CORRELATION_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const suppliedId = header(event.headers, 'x-correlation-id');
+  const correlationId = suppliedId && CORRELATION_ID.test(suppliedId) ? suppliedId : event.requestContext.requestId;
+  logger.appendKeys({ correlationId });
+  try {
+    // Order of checks: 401 (authorizer, before this runs), 413, 400, then 403.
+    const validation = validatePaymentRequest(parseJsonBody(bodyText(event, api.maxBodyBytes)));
+    if (!validation.ok) throw new ClientError(400, validation.errors);
+    const caller = callerIntegration(event);
+    const { request } = validation.payment;
+    if (request.integrationHubServiceId !== caller) {
+      throw new ClientError(403, [{
+        key: 'integrationHubServiceId',
+        message: 'body.integrationHubServiceId is not the integration this token belongs to',
+      }]);
+    }
+    const outcome = await takePayment(validation.payment, correlationId, deps);
+    logger.info('payment request answered', {
+      outcome: outcome.kind,
+      paymentId: outcome.record.paymentId,
+      paymentCorrelationId: outcome.record.correlationId,
+      status: outcome.record.status,
+    });
+    return respond(outcome);
+  } catch (error) {
+    if (error instanceof ClientError) logger.info('payment request refused', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
+    else logger.error('payment request failed', { error: error as Error });
+    return errorResponse(error);
+  }
+}
+
+function callerIntegration(event: APIGatewayProxyEvent): string {
+  const id: unknown = event.requestContext.authorizer?.integrationHubServiceId;
+  // Only reachable if the route were deployed without the authorizer: refuse rather than guess.
+  if (typeof id !== 'string' || id === '') {
+    const { key, message } = gatewayErrors.unauthorized;
+    throw new ClientError(401, [{ key, message }]);
+  }
+  return id;
+}
+
+function respond(outcome: IntakeOutcome): APIGatewayProxyResult {
+  const { record } = outcome;
+  const progress = {
+    integrationHubServiceId: record.integrationHubServiceId,
+    orderKeyType: record.orderKeyType,
+    orderKey: record.orderKey,
+    paymentId: record.paymentId,
+    status: record.status,
+  };
+  switch (outcome.kind) {
+    case 'accepted':
+      return json(202, { ...progress, message: 'payment accepted and queued; send the same request again for its result' }, RETRY_AFTER);
+    case 'processing':
+      return json(208, { ...progress, message: 'payment is being processed; send the same request again for its result' }, RETRY_AFTER);
+    case 'finished':
+      if (!record.result) throw new Error(`payment ${record.paymentId} is DONE without a result`);
+      return json(200, record.result);
+    case 'conflict':
+      return json(409, { errors: outcome.errors });
+  }
+}
+
+export const handler = middy(intake).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,32 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+
+/** The message on the nfce-requests queue: which payment to finish. The record holds the rest. */
+export const paymentJobSchema = z.object({
+  paymentId: z.uuid(),
+  orderRef: z.string().min(1),
+  integrationHubServiceId: z.string().min(1),
+  correlationId: z.string().min(1),
+});
+export type PaymentJob = z.infer<typeof paymentJobSchema>;
+
+export interface JobQueue {
+  send(job: PaymentJob): Promise<void>;
+}
+
+export class SqsJobQueue implements JobQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(job: PaymentJob): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(job),
+        MessageAttributes: { correlationId: { DataType: 'String', StringValue: job.correlationId } },
+      }),
+    );
+  }
+}

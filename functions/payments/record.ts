@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import type { PaymentAmounts, PaymentRequest } from './request.ts';
+
+/**
+ * A payment as stored. The order's slot item (`pk = ORDER#…`) holds the payment in flight or the
+ * last finished one; a finished payment is copied to `PAYMENT#<paymentId>` before a new payment
+ * for the same order replaces it. All state changes are single-item conditional writes.
+ */
+export type PaymentStatus = 'QUEUED' | 'PROCESSING' | 'DONE';
+
+/** The 200 answer of the contract ("JSON da resposta do processamento"), stored when finished. */
+export interface PaymentResult {
+  integrationHubServiceId: string;
+  success: boolean;
+  orderKeyType: string;
+  orderKey: string;
+  paymentObject: PaymentRequest['paymentObject'];
+  invoiceDetails: { orderXML: string; invoiceKey: string; qrCode: string; receiptText?: string } | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface PaymentRecord {
+  pk: string;
+  paymentId: string;
+  /** SHA-256 of the canonical request: the same POST again is a poll, not a new payment. */
+  fingerprint: string;
+  status: PaymentStatus;
+  integrationHubServiceId: string;
+  orderKeyType: string;
+  orderKey: string;
+  request: PaymentRequest;
+  amounts: PaymentAmounts;
+  /** CPF/CNPJ digits for the NFC-e `dest` when documentInReceipt; never logged. */
+  customerDocument: string | null;
+  correlationId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Present (sparse index key) until the job is confirmed on the queue. */
+  enqueuePending?: 'PENDING';
+  /** Epoch ms of the last attempt to queue the job: whoever holds a fresh claim sends it. */
+  enqueueClaimedAtMs: number;
+  enqueueAttempts: number;
+  enqueuedAt?: string;
+  result?: PaymentResult;
+}
+
+export const PENDING = 'PENDING';
+
+export function orderRef(integrationHubServiceId: string, orderKeyType: string, orderKey: string): string {
+  // orderKey is last, so a `#` inside it cannot make two orders share a key.
+  return `ORDER#${integrationHubServiceId}#${orderKeyType}#${orderKey}`;
+}
+
+export function fingerprint(request: PaymentRequest): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+/** JSON with object keys sorted, so key order in the POS's body does not change the fingerprint. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,115 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tables } from '../../lib/manifest.ts';
+import { PENDING, type PaymentRecord } from './record.ts';
+
+export interface PaymentStore {
+  get(orderRef: string): Promise<PaymentRecord | undefined>;
+  /**
+   * Writes a new payment into the order's slot. `replacing` names the finished payment it
+   * replaces; false when another writer got there first (re-read and decide again).
+   */
+  create(record: PaymentRecord, replacing?: string): Promise<boolean>;
+  archive(record: PaymentRecord): Promise<void>;
+  /** Takes the right to (re-)send the job when nobody tried since `staleBeforeMs`. */
+  claimEnqueue(orderRef: string, paymentId: string, nowMs: number, staleBeforeMs: number): Promise<boolean>;
+  markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void>;
+  /** Payments whose job is not confirmed on the queue, oldest first. */
+  pendingEnqueue(limit: number): Promise<PaymentRecord[]>;
+}
+
+const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+
+export class DynamoPaymentStore implements PaymentStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(orderRef: string): Promise<PaymentRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: orderRef }, ConsistentRead: true }),
+    );
+    return Item as PaymentRecord | undefined;
+  }
+
+  async create(record: PaymentRecord, replacing?: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: record,
+          ...(replacing
+            ? {
+                ConditionExpression: 'paymentId = :replacing AND #status = :done',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':replacing': replacing, ':done': 'DONE' },
+              }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async archive(record: PaymentRecord): Promise<void> {
+    const { enqueuePending: _notPending, ...rest } = record;
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...rest, pk: `PAYMENT#${record.paymentId}`, orderRef: record.pk } }),
+    );
+  }
+
+  async claimEnqueue(orderRef: string, paymentId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression: 'SET enqueueClaimedAtMs = :now ADD enqueueAttempts :one',
+          ConditionExpression:
+            'paymentId = :id AND enqueuePending = :pending AND enqueueClaimedAtMs < :stale AND #status <> :done',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':now': nowMs, ':one': 1, ':id': paymentId, ':pending': PENDING, ':stale': staleBeforeMs, ':done': 'DONE',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression: 'SET enqueuedAt = :at REMOVE enqueuePending',
+          ConditionExpression: 'paymentId = :id',
+          ExpressionAttributeValues: { ':at': at, ':id': paymentId },
+        }),
+      );
+    } catch (error) {
+      // The slot moved on to another payment: this one was finished and replaced already.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async pendingEnqueue(limit: number): Promise<PaymentRecord[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: tables.payments.indexes[0].name,
+        KeyConditionExpression: 'enqueuePending = :pending',
+        ExpressionAttributeValues: { ':pending': PENDING },
+        Limit: limit,
+      }),
+    );
+    return Items as PaymentRecord[];
+  }
+}

@@ -1,0 +1,36 @@
+import { IntegrationStore } from '../../functions/auth/integrations.ts';
+import { envName } from '../../lib/manifest.ts';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../lib/local/stack.ts';
+
+export const SEED_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde';
+export const OTHER_INTEGRATION = '3f1b6c2e-8d4a-4e7b-9c1d-2a5e6f708192';
+
+/** The local stack in memory on free ports, quiet, with the schedules fired by hand. */
+export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  return startLocalStack({
+    port: 0,
+    timers: false,
+    log: () => undefined,
+    ...options,
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.env },
+  });
+}
+
+/** Creates an integration and returns a fresh bearer token for it. */
+export async function issueToken(stack: LocalStack, integrationHubServiceId: string): Promise<string> {
+  const store = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
+  return store.issueToken(await store.ensure(integrationHubServiceId, `test ${integrationHubServiceId}`));
+}
+
+export async function post(stack: LocalStack, path: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${stack.baseUrl}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
