@@ -1,0 +1,134 @@
+import type { Server } from 'node:http';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as manifest from '../manifest.ts';
+import type { FunctionSpec } from '../manifest.ts';
+import { startEmulators, type Emulators } from './emulators.ts';
+import { startGateway, type Route } from './gateway.ts';
+import { loadHandler } from './invoke.ts';
+import { startPoller } from './poller.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, provision, type LocalClients, type ProvisionedQueue, type Resources } from './provision.ts';
+import { startScheduler } from './scheduler.ts';
+
+export interface LocalStackOptions {
+  /** Keep DynamoDB and S3 data here across restarts; in memory when absent. */
+  dataDir?: string;
+  /** API port; 0 picks a free one. */
+  port?: number;
+  /** Defaults to the manifest; tests may declare extra functions and resources. */
+  functions?: Record<string, FunctionSpec>;
+  resources?: Resources;
+  /** Extra environment for the handlers (e.g. shorter timings in tests). */
+  env?: Record<string, string>;
+  rateLimitPerSecond?: number;
+  burstLimit?: number;
+  /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
+  timers?: boolean;
+  log?: (message: string, error?: unknown) => void;
+}
+
+export interface LocalStack {
+  baseUrl: string;
+  emulators: Emulators;
+  clients: LocalClients;
+  documents: DynamoDBDocumentClient;
+  queues: Record<string, ProvisionedQueue>;
+  env: Record<string, string>;
+  runSchedule(name: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole backend on this machine: emulators, the manifest's resources, the API, the queue
+ * pollers and the schedules, running the real handlers with the real AWS SDK clients.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? ((message, error) => console.error(message, error ?? ''));
+  const functions = options.functions ?? manifest.functions;
+  const emulators = await startEmulators(options.dataDir);
+  const clients = localClients(emulators);
+  const resources = options.resources ?? { tables: manifest.tables, queues: manifest.queues, buckets: manifest.buckets };
+  const provisioned = await provision(clients, resources);
+
+  const env: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
+    AWS_ENDPOINT_URL_SQS: emulators.sqs,
+    AWS_ENDPOINT_URL_S3: emulators.s3,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    POWERTOOLS_SERVICE_NAME: 'checkout-local',
+    ...provisioned.env,
+    ...options.env,
+  };
+  // Handlers share this process and read their environment once, when first loaded.
+  Object.assign(process.env, env);
+
+  const loaded = await Promise.all(
+    Object.entries(functions).map(async ([name, spec]) => ({ name, spec: spec as FunctionSpec, handler: await loadHandler(spec) })),
+  );
+
+  const authorizer = loaded.find((f) => f.spec.trigger.kind === 'authorizer');
+  if (!authorizer) throw new Error('the manifest declares no authorizer function');
+  const routes: Route[] = loaded.flatMap((f) =>
+    f.spec.trigger.kind === 'http' ? [{ ...f, method: f.spec.trigger.method, path: f.spec.trigger.path }] : [],
+  );
+  const gateway = await startGateway({
+    routes,
+    authorizer,
+    port: options.port ?? 0,
+    ...(options.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: options.rateLimitPerSecond } : {}),
+    ...(options.burstLimit !== undefined ? { burstLimit: options.burstLimit } : {}),
+  });
+
+  const pollers = await Promise.all(
+    loaded.flatMap((f) => {
+      const trigger = f.spec.trigger;
+      if (trigger.kind !== 'queue') return [];
+      const queue = provisioned.queues[trigger.queue];
+      if (!queue) throw new Error(`${f.name} is triggered by undeclared queue ${trigger.queue}`);
+      return [
+        clients.sqs
+          .send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['QueueArn'] }))
+          .then(({ Attributes }) =>
+            startPoller({
+              sqs: clients.sqs,
+              queueUrl: queue.url,
+              queueArn: Attributes?.QueueArn ?? '',
+              batchSize: trigger.batchSize,
+              ...f,
+              onError: (error) => log(`${f.name} batch failed`, error),
+            }),
+          ),
+      ];
+    }),
+  );
+
+  const scheduled = loaded.flatMap((f) =>
+    f.spec.trigger.kind === 'schedule' ? [{ ...f, everyMinutes: f.spec.trigger.everyMinutes }] : [],
+  );
+  const scheduler = startScheduler(scheduled, options.timers ?? false, (name, error) => log(`${name} failed`, error));
+
+  return {
+    baseUrl: gateway.url,
+    emulators,
+    clients,
+    documents: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    queues: provisioned.queues,
+    env,
+    runSchedule: (name) => scheduler.run(name),
+    async close() {
+      scheduler.stop();
+      await Promise.all(pollers.map((p) => p.stop()));
+      await closeServer(gateway.server);
+      await emulators.close();
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
