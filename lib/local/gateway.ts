@@ -34,8 +34,9 @@ const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
  */
 export async function startGateway(options: GatewayOptions): Promise<{ url: string; server: Server }> {
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? api.rateLimitPerSecond, options.burstLimit ?? api.burstLimit);
+  const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; expiresAt: number }>();
   const server = createServer((req, res) => {
-    handle(req, res, options, limiter).catch((error: unknown) => {
+    handle(req, res, options, limiter, authorizerCache).catch((error: unknown) => {
       console.error('local gateway failure', error);
       if (!res.headersSent) send(res, gatewayErrors.internal.statusCode, gatewayErrorBody(gatewayErrors.internal));
     });
@@ -47,7 +48,9 @@ export async function startGateway(options: GatewayOptions): Promise<{ url: stri
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: GatewayOptions, limiter: RateLimiter): Promise<void> {
+type AuthorizerCache = Map<string, { result: APIGatewayAuthorizerResult; expiresAt: number }>;
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: GatewayOptions, limiter: RateLimiter, cache: AuthorizerCache): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
   if (!match) return send(res, gatewayErrors.noSuchRoute.statusCode, gatewayErrorBody(gatewayErrors.noSuchRoute));
@@ -59,32 +62,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   const headers = singleHeaders(req);
   const methodArn = `arn:aws:execute-api:sa-east-1:000000000000:local/${STAGE}/${match.route.method}${url.pathname}`;
 
-  // Like API Gateway: no identity source → 401 without invoking the authorizer.
-  if (!header(headers, 'authorization')) {
-    return send(res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
-  }
-  let auth: APIGatewayAuthorizerResult;
-  try {
-    auth = (await invoke(options.authorizer.handler, options.authorizer.name, options.authorizer.spec, {
-      type: 'REQUEST',
-      methodArn,
-      resource: match.route.path,
-      path: url.pathname,
-      httpMethod: match.route.method,
-      headers,
-      multiValueHeaders: multiHeaders(req),
-      pathParameters: match.params,
-      queryStringParameters: query(url),
-      multiValueQueryStringParameters: null,
-      stageVariables: null,
-      requestContext: requestContext(match.route, url, requestId, req),
-    })) as APIGatewayAuthorizerResult;
-  } catch (error) {
-    if ((error as Error).message === 'Unauthorized') {
-      return send(res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
-    }
-    throw error;
-  }
+  // Like API Gateway: no identity source → 401 without invoking the authorizer; an allowed
+  // identity's policy is cached for authorizerCacheSeconds.
+  const identity = header(headers, 'authorization');
+  if (!identity) return send(res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
+  const auth = await authorize(identity, options, cache, {
+    type: 'REQUEST',
+    methodArn,
+    resource: match.route.path,
+    path: url.pathname,
+    httpMethod: match.route.method,
+    headers,
+    multiValueHeaders: multiHeaders(req),
+    pathParameters: match.params,
+    queryStringParameters: query(url),
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: requestContext(match.route, url, requestId, req),
+  });
+  if (!auth) return send(res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
   const allowed = auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
   if (!allowed) return send(res, gatewayErrors.accessDenied.statusCode, gatewayErrorBody(gatewayErrors.accessDenied));
   if (!auth.usageIdentifierKey || !limiter.take(auth.usageIdentifierKey)) {
@@ -113,6 +109,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   const payload = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
   res.writeHead(result.statusCode, { ...stringHeaders(result.headers), 'x-amzn-requestid': requestId });
   res.end(payload);
+}
+
+/** The authorizer's answer for an identity (cached like API Gateway); undefined means 401. */
+async function authorize(identity: string, options: GatewayOptions, cache: AuthorizerCache, event: object): Promise<APIGatewayAuthorizerResult | undefined> {
+  const cached = cache.get(identity);
+  if (cached && cached.expiresAt > Date.now()) return cached.result;
+  try {
+    const result = (await invoke(options.authorizer.handler, options.authorizer.name, options.authorizer.spec, event)) as APIGatewayAuthorizerResult;
+    if (api.authorizerCacheSeconds > 0) cache.set(identity, { result, expiresAt: Date.now() + api.authorizerCacheSeconds * 1000 });
+    return result;
+  } catch (error) {
+    if ((error as Error).message === 'Unauthorized') return undefined;
+    throw error;
+  }
 }
 
 function matchRoute(routes: Route[], method: string, path: string): { route: Route; params: Record<string, string> | null } | undefined {
