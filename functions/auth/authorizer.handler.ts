@@ -44,4 +44,3 @@ function stageWildcard(methodArn: string): string {
   const [arnPrefix, apiId, stage] = methodArn.split('/');
   return `${arnPrefix}/${apiId}/${stage}/*`;
 }
-

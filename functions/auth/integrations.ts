@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { newToken, newUsageKey, tokenHash } from './tokens.ts';
 
@@ -32,9 +32,7 @@ export class IntegrationStore {
   ) {}
 
   async callerForToken(token: string): Promise<Caller | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash(token)}` } }),
-    );
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash(token)}` } }));
     if (!Item) return undefined;
     const { integrationHubServiceId, usageKey } = tokenItem.parse(Item);
     return { integrationHubServiceId, usageKey };
@@ -87,5 +85,13 @@ export class IntegrationStore {
       }),
     );
     return token;
+  }
+
+  /** Revokes a token; true when it existed. API Gateway may honour a cached answer until its TTL. */
+  async revokeToken(token: string): Promise<boolean> {
+    const { Attributes } = await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash(token)}` }, ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
   }
 }

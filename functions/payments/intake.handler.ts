@@ -24,10 +24,12 @@ async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     const caller = callerIntegration(event);
     const { request } = validation.payment;
     if (request.integrationHubServiceId !== caller) {
-      throw new ClientError(403, [{
-        key: 'integrationHubServiceId',
-        message: 'body.integrationHubServiceId is not the integration this token belongs to',
-      }]);
+      throw new ClientError(403, [
+        {
+          key: 'integrationHubServiceId',
+          message: 'body.integrationHubServiceId is not the integration this token belongs to',
+        },
+      ]);
     }
     const outcome = await takePayment(validation.payment, correlationId, deps);
     logger.info('payment request answered', {
@@ -38,7 +40,8 @@ async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     });
     return respond(outcome);
   } catch (error) {
-    if (error instanceof ClientError) logger.info('payment request refused', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
+    if (error instanceof ClientError)
+      logger.info('payment request refused', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
     else logger.error('payment request failed', { error: error as Error });
     return errorResponse(error);
   }
@@ -65,9 +68,17 @@ function respond(outcome: IntakeOutcome): APIGatewayProxyResult {
   };
   switch (outcome.kind) {
     case 'accepted':
-      return json(202, { ...progress, message: 'payment accepted and queued; send the same request again for its result' }, RETRY_AFTER);
+      return json(
+        202,
+        { ...progress, message: 'payment accepted and queued; send the same request again for its result' },
+        RETRY_AFTER,
+      );
     case 'processing':
-      return json(208, { ...progress, message: 'payment is being processed; send the same request again for its result' }, RETRY_AFTER);
+      return json(
+        208,
+        { ...progress, message: 'payment is being processed; send the same request again for its result' },
+        RETRY_AFTER,
+      );
     case 'finished':
       if (!record.result) throw new Error(`payment ${record.paymentId} is DONE without a result`);
       return json(200, record.result);

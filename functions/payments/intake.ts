@@ -46,10 +46,12 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
       return {
         kind: 'conflict',
         record: current,
-        errors: [{
-          key: 'orderKey',
-          message: `body.orderKey ${request.orderKeyType} ${request.orderKey} already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`,
-        }],
+        errors: [
+          {
+            key: 'orderKey',
+            message: `body.orderKey ${request.orderKeyType} ${request.orderKey} already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`,
+          },
+        ],
       };
     }
 

@@ -12,14 +12,45 @@ import { formatReais, isWholeCentavos, toCentavos } from '../shared/money.ts';
 export const ORDER_KEY_TYPES = ['TABLE', 'CARD', 'ORDER_ID'] as const;
 export const METHOD_TYPES = ['OFFLINE', 'ONLINE'] as const;
 export const PAYMENT_METHODS = [
-  'CREDIT', 'DEBIT', 'MEAL_VOUCHER', 'FOOD_VOUCHER', 'DIGITAL_WALLET', 'PIX', 'CASH',
-  'CREDIT_DEBIT', 'COUPON', 'REDEEM', 'PREPAID_REDEEM', 'OTHER',
+  'CREDIT',
+  'DEBIT',
+  'MEAL_VOUCHER',
+  'FOOD_VOUCHER',
+  'DIGITAL_WALLET',
+  'PIX',
+  'CASH',
+  'CREDIT_DEBIT',
+  'COUPON',
+  'REDEEM',
+  'PREPAID_REDEEM',
+  'OTHER',
 ] as const;
 export const CARD_METHODS: readonly PaymentMethod[] = ['CREDIT', 'DEBIT', 'CREDIT_DEBIT', 'MEAL_VOUCHER', 'FOOD_VOUCHER'];
 export const BRANDS = [
-  'VISA', 'MASTERCARD', 'DINERS', 'AMEX', 'HIPERCARD', 'ELO', 'AURA', 'DISCOVER', 'VR_BENEFICIOS',
-  'SODEXO', 'TICKET', 'GOOD_CARD', 'BANESCARD', 'SOROCARD', 'POLICARD', 'VALECARD', 'AGICARD', 'JCB',
-  'CREDSYSTEM', 'CABAL', 'GREEN_CARD', 'VEROCHEQUE', 'AVISTA', 'OTHER',
+  'VISA',
+  'MASTERCARD',
+  'DINERS',
+  'AMEX',
+  'HIPERCARD',
+  'ELO',
+  'AURA',
+  'DISCOVER',
+  'VR_BENEFICIOS',
+  'SODEXO',
+  'TICKET',
+  'GOOD_CARD',
+  'BANESCARD',
+  'SOROCARD',
+  'POLICARD',
+  'VALECARD',
+  'AGICARD',
+  'JCB',
+  'CREDSYSTEM',
+  'CABAL',
+  'GREEN_CARD',
+  'VEROCHEQUE',
+  'AVISTA',
+  'OTHER',
 ] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
@@ -138,7 +169,8 @@ function checkSemantics(request: PaymentRequest): Validation {
   const document = p.customerDocument?.trim() ? p.customerDocument : null;
   if (document !== null) {
     customer = parseTaxDocument(document) ?? null;
-    if (!customer) fail('paymentObject.customerDocument', 'must be a valid CPF (11 digits) or CNPJ (14 characters) with correct check digits');
+    if (!customer)
+      fail('paymentObject.customerDocument', 'must be a valid CPF (11 digits) or CNPJ (14 characters) with correct check digits');
   } else if (p.documentInReceipt) {
     fail('paymentObject.customerDocument', 'is required when body.paymentObject.documentInReceipt is true');
   }
@@ -175,7 +207,10 @@ function checkSemantics(request: PaymentRequest): Validation {
   }
   const paid = methods.reduce((sum, m) => sum + m.value, 0);
   if (paid !== total) {
-    fail('paymentObject.methods', `values must add up to body.paymentObject.total (${formatReais(total)}), got ${formatReais(paid)}`);
+    fail(
+      'paymentObject.methods',
+      `values must add up to body.paymentObject.total (${formatReais(total)}), got ${formatReais(paid)}`,
+    );
   }
 
   if (errors.length > 0) return { ok: false, errors };

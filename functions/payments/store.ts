@@ -72,7 +72,12 @@ export class DynamoPaymentStore implements PaymentStore {
             'paymentId = :id AND enqueuePending = :pending AND enqueueClaimedAtMs < :stale AND #status <> :done',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':now': nowMs, ':one': 1, ':id': paymentId, ':pending': PENDING, ':stale': staleBeforeMs, ':done': 'DONE',
+            ':now': nowMs,
+            ':one': 1,
+            ':id': paymentId,
+            ':pending': PENDING,
+            ':stale': staleBeforeMs,
+            ':done': 'DONE',
           },
         }),
       );

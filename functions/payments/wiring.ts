@@ -25,4 +25,3 @@ export const deps: IntakeDeps = {
       error: error as Error,
     }),
 };
-

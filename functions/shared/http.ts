@@ -38,9 +38,7 @@ export function bodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Enc
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > maxBytes) {
-    throw new ClientError(413, [
-      { key: 'body', message: `body is ${bytes.length} bytes; the limit is ${maxBytes} bytes` },
-    ]);
+    throw new ClientError(413, [{ key: 'body', message: `body is ${bytes.length} bytes; the limit is ${maxBytes} bytes` }]);
   }
   return bytes.toString('utf8');
 }

@@ -26,7 +26,12 @@ export async function startEmulators(dataDir?: string): Promise<Emulators> {
     mkdirSync(`${dataDir}/dynamodb`, { recursive: true });
     mkdirSync(`${dataDir}/s3`, { recursive: true });
   }
-  const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: `${dataDir}/dynamodb` } : {}) });
+  const dynamoServer = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(dataDir ? { path: `${dataDir}/dynamodb` } : {}),
+  });
   await new Promise<void>((resolve) => dynamoServer.listen(0, '127.0.0.1', resolve));
 
   const sqsServer = (await createSqsServer({

@@ -50,7 +50,13 @@ export async function startGateway(options: GatewayOptions): Promise<{ url: stri
 
 type AuthorizerCache = Map<string, { result: APIGatewayAuthorizerResult; expiresAt: number }>;
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: GatewayOptions, limiter: RateLimiter, cache: AuthorizerCache): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: GatewayOptions,
+  limiter: RateLimiter,
+  cache: AuthorizerCache,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
   if (!match) return send(res, gatewayErrors.noSuchRoute.statusCode, gatewayErrorBody(gatewayErrors.noSuchRoute));
@@ -112,12 +118,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
 }
 
 /** The authorizer's answer for an identity (cached like API Gateway); undefined means 401. */
-async function authorize(identity: string, options: GatewayOptions, cache: AuthorizerCache, event: object): Promise<APIGatewayAuthorizerResult | undefined> {
+async function authorize(
+  identity: string,
+  options: GatewayOptions,
+  cache: AuthorizerCache,
+  event: object,
+): Promise<APIGatewayAuthorizerResult | undefined> {
   const cached = cache.get(identity);
   if (cached && cached.expiresAt > Date.now()) return cached.result;
   try {
-    const result = (await invoke(options.authorizer.handler, options.authorizer.name, options.authorizer.spec, event)) as APIGatewayAuthorizerResult;
-    if (api.authorizerCacheSeconds > 0) cache.set(identity, { result, expiresAt: Date.now() + api.authorizerCacheSeconds * 1000 });
+    const result = (await invoke(
+      options.authorizer.handler,
+      options.authorizer.name,
+      options.authorizer.spec,
+      event,
+    )) as APIGatewayAuthorizerResult;
+    if (api.authorizerCacheSeconds > 0)
+      cache.set(identity, { result, expiresAt: Date.now() + api.authorizerCacheSeconds * 1000 });
     return result;
   } catch (error) {
     if ((error as Error).message === 'Unauthorized') return undefined;
@@ -125,7 +142,11 @@ async function authorize(identity: string, options: GatewayOptions, cache: Autho
   }
 }
 
-function matchRoute(routes: Route[], method: string, path: string): { route: Route; params: Record<string, string> | null } | undefined {
+function matchRoute(
+  routes: Route[],
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> | null } | undefined {
   const segments = path.split('/').filter(Boolean);
   for (const route of routes) {
     if (route.method !== method) continue;
@@ -161,9 +182,19 @@ function requestContext(route: Route, url: URL, requestId: string, req: Incoming
     identity: {
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       userAgent: req.headers['user-agent'] ?? null,
-      accessKey: null, accountId: null, apiKey: null, apiKeyId: null, caller: null, clientCert: null,
-      cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null,
-      cognitoIdentityPoolId: null, principalOrgId: null, user: null, userArn: null,
+      accessKey: null,
+      accountId: null,
+      apiKey: null,
+      apiKeyId: null,
+      caller: null,
+      clientCert: null,
+      cognitoAuthenticationProvider: null,
+      cognitoAuthenticationType: null,
+      cognitoIdentityId: null,
+      cognitoIdentityPoolId: null,
+      principalOrgId: null,
+      user: null,
+      userArn: null,
     },
   };
 }

@@ -40,7 +40,12 @@ export function lambdaContext(name: string, spec: Pick<FunctionSpec, 'timeoutSec
 }
 
 /** Runs a handler with the function's timeout, like Lambda: past it the invocation fails. */
-export async function invoke(handler: Handler, name: string, spec: Pick<FunctionSpec, 'timeoutSeconds' | 'memoryMb'>, event: unknown): Promise<unknown> {
+export async function invoke(
+  handler: Handler,
+  name: string,
+  spec: Pick<FunctionSpec, 'timeoutSeconds' | 'memoryMb'>,
+  event: unknown,
+): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);

@@ -47,7 +47,10 @@ export async function provision(clients: LocalClients, resources: Resources) {
 
   for (const [name, spec] of Object.entries(resources.queues)) {
     const dlq = await clients.sqs.send(
-      new CreateQueueCommand({ QueueName: localName.dlq(name as never), Attributes: { MessageRetentionPeriod: String(14 * 86400) } }),
+      new CreateQueueCommand({
+        QueueName: localName.dlq(name as never),
+        Attributes: { MessageRetentionPeriod: String(14 * 86400) },
+      }),
     );
     const { Attributes } = await clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
@@ -85,7 +88,11 @@ async function ensureTable(client: DynamoDBClient, tableName: string, spec: Tabl
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  const keyNames = new Set([spec.partitionKey, spec.sortKey, ...(spec.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])]);
+  const keyNames = new Set([
+    spec.partitionKey,
+    spec.sortKey,
+    ...(spec.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey]),
+  ]);
   const attributes: AttributeDefinition[] = [...keyNames]
     .filter((n): n is string => Boolean(n))
     .map((AttributeName) => ({ AttributeName, AttributeType: 'S' }));

@@ -7,7 +7,15 @@ import { startEmulators, type Emulators } from './emulators.ts';
 import { startGateway, type Route } from './gateway.ts';
 import { loadHandler } from './invoke.ts';
 import { startPoller } from './poller.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, provision, type LocalClients, type ProvisionedQueue, type Resources } from './provision.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localClients,
+  provision,
+  type LocalClients,
+  type ProvisionedQueue,
+  type Resources,
+} from './provision.ts';
 import { startScheduler } from './scheduler.ts';
 
 export interface LocalStackOptions {
@@ -67,7 +75,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   Object.assign(process.env, env);
 
   const loaded = await Promise.all(
-    Object.entries(functions).map(async ([name, spec]) => ({ name, spec: spec as FunctionSpec, handler: await loadHandler(spec) })),
+    Object.entries(functions).map(async ([name, spec]) => ({
+      name,
+      spec: spec as FunctionSpec,
+      handler: await loadHandler(spec),
+    })),
   );
 
   const authorizer = loaded.find((f) => f.spec.trigger.kind === 'authorizer');

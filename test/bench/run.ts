@@ -21,7 +21,12 @@ interface Sample {
   p99: number;
 }
 
-async function measure(label: string, count: number, concurrency: number, operation: (i: number) => Promise<void>): Promise<Sample> {
+async function measure(
+  label: string,
+  count: number,
+  concurrency: number,
+  operation: (i: number) => Promise<void>,
+): Promise<Sample> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -76,7 +81,9 @@ async function intakeSection(stack: LocalStack): Promise<void> {
 
   console.log(`\nPayment intake — ${REQUESTS} requests, concurrency ${CONCURRENCY}, Node ${process.version}`);
   for (const s of [raw, intake, poll]) {
-    console.log(`  ${s.label.padEnd(42)} ${s.perSecond.toFixed(0).padStart(6)}/s   p50 ${s.p50.toFixed(2).padStart(6)} ms   p99 ${s.p99.toFixed(2).padStart(6)} ms`);
+    console.log(
+      `  ${s.label.padEnd(42)} ${s.perSecond.toFixed(0).padStart(6)}/s   p50 ${s.p50.toFixed(2).padStart(6)} ms   p99 ${s.p99.toFixed(2).padStart(6)} ms`,
+    );
   }
   console.log(`  intake / raw round trip throughput ratio   ${(intake.perSecond / raw.perSecond).toFixed(2)}`);
 }

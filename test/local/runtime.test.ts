@@ -43,7 +43,10 @@ async function deliveries(): Promise<Record<string, unknown>[]> {
 
 async function visible(queueUrl: string): Promise<number> {
   const { Attributes } = await stack.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   return Number(Attributes!.ApproximateNumberOfMessages) + Number(Attributes!.ApproximateNumberOfMessagesNotVisible);
 }
@@ -52,12 +55,16 @@ describe('the local SQS event source', () => {
   it('deletes what succeeded, redelivers what failed, and moves it to the DLQ after maxReceiveCount', async () => {
     const queue = stack.queues.probe!;
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify({ id: 'good' }) }));
-    await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify({ id: 'bad', fail: true }) }));
+    await stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify({ id: 'bad', fail: true }) }),
+    );
 
     const deadline = Date.now() + 15_000;
     while ((await visible(queue.dlqUrl)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
 
-    const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10 }));
+    const { Messages = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10 }),
+    );
     expect(Messages.map((m) => JSON.parse(m.Body!))).toEqual([{ id: 'bad', fail: true }]);
     expect(await visible(queue.url)).toBe(0);
     const seen = (await deliveries()).filter((d) => !String(d.pk).startsWith('tick#'));

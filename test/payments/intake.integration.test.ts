@@ -55,7 +55,12 @@ describe('POST /order/payment: the polling protocol', () => {
     const first = await post(stack, '/order/payment', body, token);
     expect(first.status).toBe(202);
     expect(first.headers.get('retry-after')).toBe('1');
-    expect(first.body).toMatchObject({ integrationHubServiceId: SEED_INTEGRATION, orderKeyType: 'TABLE', orderKey: body.orderKey, status: 'QUEUED' });
+    expect(first.body).toMatchObject({
+      integrationHubServiceId: SEED_INTEGRATION,
+      orderKeyType: 'TABLE',
+      orderKey: body.orderKey,
+      status: 'QUEUED',
+    });
 
     const second = await post(stack, '/order/payment', body, token);
     const third = await post(stack, '/order/payment', body, token);
@@ -87,7 +92,12 @@ describe('POST /order/payment: the polling protocol', () => {
   it('the same payment with its keys in another order is the same request', async () => {
     const body = payment();
     expect((await post(stack, '/order/payment', body, token)).status).toBe(202);
-    const reordered = { paymentObject: body.paymentObject, orderKey: body.orderKey, orderKeyType: body.orderKeyType, integrationHubServiceId: body.integrationHubServiceId };
+    const reordered = {
+      paymentObject: body.paymentObject,
+      orderKey: body.orderKey,
+      orderKeyType: body.orderKeyType,
+      integrationHubServiceId: body.integrationHubServiceId,
+    };
     expect((await post(stack, '/order/payment', reordered, token)).status).toBe(208);
   });
 
@@ -107,8 +117,10 @@ describe('POST /order/payment: the polling protocol', () => {
     expect(conflict.status).toBe(409);
     expect(conflict.body.errors).toHaveLength(1);
     expect(conflict.body.errors[0].key).toBe('orderKey');
-    expect(conflict.body.errors[0].message).toContain(`body.orderKey TABLE ${body.orderKey} already has a different payment in progress`);
-    expect((await queuedJobs())).toHaveLength(1);
+    expect(conflict.body.errors[0].message).toContain(
+      `body.orderKey TABLE ${body.orderKey} already has a different payment in progress`,
+    );
+    expect(await queuedJobs()).toHaveLength(1);
   });
 
   it('concurrent duplicates create one record and one job', async () => {
@@ -231,7 +243,10 @@ describe('a job that never reached the queue', () => {
 describe('who may call, and what is refused', () => {
   it('401 without a token or with an unknown one, before looking at the body', async () => {
     const missing = await post(stack, '/order/payment', { not: 'valid' });
-    expect(missing).toMatchObject({ status: 401, body: { errors: [{ key: 'authorization', message: 'missing or unknown bearer token' }] } });
+    expect(missing).toMatchObject({
+      status: 401,
+      body: { errors: [{ key: 'authorization', message: 'missing or unknown bearer token' }] },
+    });
     const unknown = await post(stack, '/order/payment', payment(), 'chk_this-token-was-never-issued-000000');
     expect(unknown.status).toBe(401);
     const notBearer = await post(stack, '/order/payment', payment(), undefined, { authorization: `Basic ${token}` });
@@ -254,7 +269,9 @@ describe('who may call, and what is refused', () => {
     const answer = await post(stack, '/order/payment', body, otherToken);
     expect(answer.status).toBe(403);
     expect(answer.body).toEqual({
-      errors: [{ key: 'integrationHubServiceId', message: 'body.integrationHubServiceId is not the integration this token belongs to' }],
+      errors: [
+        { key: 'integrationHubServiceId', message: 'body.integrationHubServiceId is not the integration this token belongs to' },
+      ],
     });
     expect(await slot(body)).toBeUndefined();
   });

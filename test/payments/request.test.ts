@@ -14,7 +14,13 @@ describe('the seed examples (003)', () => {
     expect(result).toMatchObject({
       ok: true,
       payment: {
-        amounts: { orderAmount: 6100, fees: 610, discounts: 0, total: 6710, methods: [{ value: 6710, changeFor: null, change: 0 }] },
+        amounts: {
+          orderAmount: 6100,
+          fees: 610,
+          discounts: 0,
+          total: 6710,
+          methods: [{ value: 6710, changeFor: null, change: 0 }],
+        },
         customer: null,
       },
     });
@@ -174,11 +180,17 @@ describe('methods', () => {
     const body = seedPayment();
     body.paymentObject.methods = [{ value: 67.1, currency: 'BRL', type: 'OFFLINE', method: 'CASH' }];
     expect(errorsOf(body)).toEqual([
-      { key: 'paymentObject.methods.0.changeFor', message: 'body.paymentObject.methods.0.changeFor is required when method is CASH' },
+      {
+        key: 'paymentObject.methods.0.changeFor',
+        message: 'body.paymentObject.methods.0.changeFor is required when method is CASH',
+      },
     ]);
     body.paymentObject.methods[0].changeFor = 50;
     expect(errorsOf(body)).toEqual([
-      { key: 'paymentObject.methods.0.changeFor', message: 'body.paymentObject.methods.0.changeFor must be at least the value paid in cash (67.10)' },
+      {
+        key: 'paymentObject.methods.0.changeFor',
+        message: 'body.paymentObject.methods.0.changeFor must be at least the value paid in cash (67.10)',
+      },
     ]);
   });
 
@@ -186,12 +198,19 @@ describe('methods', () => {
     const body = seedPayment();
     body.paymentObject.methods = [{ value: 67.1, currency: 'USD', type: 'ONLINE', method: 'PIX', brand: 'VISA', changeFor: 70 }];
     expect(errorsOf(body)).toEqual([
-      { key: 'paymentObject.methods.0.currency', message: 'body.paymentObject.methods.0.currency must be BRL (an NFC-e is issued in reais)' },
+      {
+        key: 'paymentObject.methods.0.currency',
+        message: 'body.paymentObject.methods.0.currency must be BRL (an NFC-e is issued in reais)',
+      },
       {
         key: 'paymentObject.methods.0.brand',
-        message: 'body.paymentObject.methods.0.brand is only allowed for CREDIT, DEBIT, CREDIT_DEBIT, MEAL_VOUCHER, FOOD_VOUCHER (method is PIX)',
+        message:
+          'body.paymentObject.methods.0.brand is only allowed for CREDIT, DEBIT, CREDIT_DEBIT, MEAL_VOUCHER, FOOD_VOUCHER (method is PIX)',
       },
-      { key: 'paymentObject.methods.0.changeFor', message: 'body.paymentObject.methods.0.changeFor is only allowed when method is CASH (method is PIX)' },
+      {
+        key: 'paymentObject.methods.0.changeFor',
+        message: 'body.paymentObject.methods.0.changeFor is only allowed when method is CASH (method is PIX)',
+      },
     ]);
   });
 });
@@ -215,7 +234,8 @@ describe('customer document', () => {
     expect(errorsOf(body)).toEqual([
       {
         key: 'paymentObject.customerDocument',
-        message: 'body.paymentObject.customerDocument must be a valid CPF (11 digits) or CNPJ (14 characters) with correct check digits',
+        message:
+          'body.paymentObject.customerDocument must be a valid CPF (11 digits) or CNPJ (14 characters) with correct check digits',
       },
     ]);
   });
@@ -224,8 +244,14 @@ describe('customer document', () => {
     const body = seedPayment();
     body.paymentObject.documentInReceipt = true;
     body.paymentObject.customerDocument = '529.982.247-25';
-    expect(validatePaymentRequest(body)).toMatchObject({ ok: true, payment: { customer: { kind: 'CPF', number: '52998224725' } } });
+    expect(validatePaymentRequest(body)).toMatchObject({
+      ok: true,
+      payment: { customer: { kind: 'CPF', number: '52998224725' } },
+    });
     body.paymentObject.customerDocument = '12.ABC.345/01DE-35';
-    expect(validatePaymentRequest(body)).toMatchObject({ ok: true, payment: { customer: { kind: 'CNPJ', number: '12ABC34501DE35' } } });
+    expect(validatePaymentRequest(body)).toMatchObject({
+      ok: true,
+      payment: { customer: { kind: 'CNPJ', number: '12ABC34501DE35' } },
+    });
   });
 });

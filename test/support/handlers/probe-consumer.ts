@@ -18,7 +18,11 @@ export async function handler(event: SQSEvent | ScheduledEvent): Promise<SQSBatc
     await dynamo().send(
       new PutCommand({
         TableName: table,
-        Item: { pk: `${body.id}#${record.attributes.ApproximateReceiveCount}`, batchSize: event.Records.length, source: record.eventSource },
+        Item: {
+          pk: `${body.id}#${record.attributes.ApproximateReceiveCount}`,
+          batchSize: event.Records.length,
+          source: record.eventSource,
+        },
       }),
     );
     if (body.fail) batchItemFailures.push({ itemIdentifier: record.messageId });
