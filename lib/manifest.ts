@@ -22,10 +22,8 @@ export interface QueueSpec {
 }
 
 export interface BucketSpec {
-  /** Objects under these prefixes are fiscal documents: kept at least this many days. */
+  /** Every version of every object is kept at least this many days (fiscal documents: 5 years by law). */
   retainDays: number;
-  /** Transition to infrequent-access storage after this many days. */
-  infrequentAccessAfterDays: number;
 }
 
 export const tables = {
@@ -49,7 +47,7 @@ export const queues = {
 
 export const buckets = {
   /** Signed NFC-e XML and nfeProc: fiscal documents, kept six years (the law asks for five). */
-  fiscal: { retainDays: 6 * 366, infrequentAccessAfterDays: 90 },
+  fiscal: { retainDays: 6 * 366 },
 } as const satisfies Record<string, BucketSpec>;
 
 export type TableName = keyof typeof tables;
@@ -66,6 +64,9 @@ export const api = {
   authorizerCacheSeconds: 60,
   /** Largest body a route accepts, in bytes. */
   maxBodyBytes: 64 * 1024,
+  /** Stage-wide guard over all integrations together (AWS only; the per-integration limit is above). */
+  stageRateLimitPerSecond: 200,
+  stageBurstLimit: 400,
 } as const;
 
 /**
@@ -83,10 +84,15 @@ export const gatewayErrors = {
   /** API Gateway's MISSING_AUTHENTICATION_TOKEN is what it answers for a route that does not exist. */
   noSuchRoute: { statusCode: 404, key: 'route', message: 'no such route' },
   tooLarge: { statusCode: 413, key: 'body', message: 'request too large' },
+  quotaExceeded: { statusCode: 429, key: 'rate', message: 'request quota exceeded for this integration' },
+  /** Any other refusal by API Gateway itself (it keeps its own 4xx status code). */
+  rejected: { statusCode: 400, key: 'request', message: 'request rejected' },
   internal: { statusCode: 500, key: 'server', message: 'internal error; retry the same request later' },
 } as const;
 
-export function gatewayErrorBody(error: (typeof gatewayErrors)[keyof typeof gatewayErrors]): string {
+export type GatewayError = (typeof gatewayErrors)[keyof typeof gatewayErrors];
+
+export function gatewayErrorBody(error: GatewayError): string {
   return JSON.stringify({ errors: [{ key: error.key, message: error.message }] });
 }
 

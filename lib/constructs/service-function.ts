@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  envName,
+  tables as tableSpecs,
+  type BucketName,
+  type FunctionSpec,
+  type QueueName,
+  type TableName,
+  type TableSpec,
+} from '../manifest.ts';
+import { entriesOf, pascal } from './names.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The stateful resources a function may be granted, keyed by manifest name. */
+export interface Resources {
+  readonly tables: Record<TableName, ITable>;
+  readonly queues: Record<QueueName, IQueue>;
+  readonly buckets: Record<BucketName, IBucket>;
+}
+
+export interface ServiceFunctionProps {
+  /** The manifest key: the Powertools service name. */
+  readonly name: string;
+  readonly spec: FunctionSpec;
+  readonly resources: Resources;
+}
+
+/**
+ * One manifest function: Node 22 on ARM64, bundled by the local esbuild, its own log group and a role
+ * holding only the grants its manifest entry declares (each with the env var naming the resource).
+ */
+export class ServiceFunction extends Construct {
+  readonly fn: NodejsFunction;
+  private readonly role: Role;
+
+  constructor(scope: Construct, id: string, { name, spec, resources }: ServiceFunctionProps) {
+    super(scope, id);
+    // An explicit role with an inline log policy instead of AWSLambdaBasicExecutionRole, whose
+    // logs:* on every log group in the account is broader than this one log group.
+    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.THREE_MONTHS });
+    logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, spec.entry),
+      handler: 'handler',
+      description: spec.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      memorySize: spec.memoryMb,
+      role: this.role,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: name,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // ESM output has no `require`; some bundled CommonJS dependencies still call it.
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // Bundle the pinned AWS SDK too, so AWS runs the versions the local tests ran.
+        externalModules: [],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+      },
+    });
+    Validations.of(this.fn.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'The product brief fixes the Lambda runtime at Node.js 22; a runtime change is a deliberate product decision.',
+    });
+
+    for (const [table, access] of entriesOf(spec.tables)) this.useTable(table, resources.tables[table], access);
+    for (const queue of spec.sendsTo ?? []) this.sendTo(queue, resources.queues[queue]);
+    for (const [bucket, access] of entriesOf(spec.buckets)) this.useBucket(bucket, resources.buckets[bucket], access);
+  }
+
+  private useTable(name: TableName, table: ITable, access: 'read' | 'readWrite'): void {
+    this.fn.addEnvironment(envName.table(name), table.tableName);
+    // CDK grants on a table with indexes cover `<table>/index/*`; the manifest names every index,
+    // so grant on the bare table and add exactly those indexes.
+    const bare = Table.fromTableArn(this, `${pascal(name)}Table`, table.tableArn);
+    if (access === 'read') bare.grantReadData(this.fn);
+    else bare.grantReadWriteData(this.fn);
+    const { indexes = [] }: TableSpec = tableSpecs[name];
+    if (indexes.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Query', 'dynamodb:Scan'],
+          resources: indexes.map((index) => `${table.tableArn}/index/${index.name}`),
+        }),
+      );
+    }
+  }
+
+  private sendTo(name: QueueName, queue: IQueue): void {
+    this.fn.addEnvironment(envName.queueUrl(name), queue.queueUrl);
+    queue.grantSendMessages(this.fn);
+  }
+
+  private useBucket(name: BucketName, bucket: IBucket, access: 'read' | 'readWrite'): void {
+    this.fn.addEnvironment(envName.bucket(name), bucket.bucketName);
+    const grant = access === 'read' ? 'grantRead' : 'grantReadWrite';
+    bucket[grant](this.fn);
+    // cdk-nag names an imported ARN after its export; exportValue returns that import (the export
+    // is the one the cross-stack reference creates anyway), so the acknowledgement matches it.
+    const { 'Fn::ImportValue': bucketExport } = Stack.of(this).resolve(Stack.of(bucket).exportValue(bucket.bucketArn));
+    const wildcards = ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', `Resource::${bucketExport}/*`];
+    if (access === 'readWrite') wildcards.push('Action::s3:DeleteObject*', 'Action::s3:Abort*');
+    for (const finding of wildcards) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: `CDK's ${grant} on the ${name} bucket only: object actions need <bucket>/*, and its action groups stay within that one bucket.`,
+      });
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app.ts';
+
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
+const { stateful, stateless } = buildApp({ context: noBundling });
+// Synthesizes the app, which runs cdk-nag and throws on any unacknowledged error.
+const templates = { stateful: Template.fromStack(stateful), stateless: Template.fromStack(stateless) };
+
+/** Every acknowledgement written to a template's Metadata (writeSuppressionsToCloudFormation). */
+function acknowledgements(template: Template): { id: string; reason: string }[] {
+  return Object.values(template.toJSON().Resources as Record<string, { Metadata?: any }>).flatMap(
+    (r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? [],
+  );
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged error or warning in either stack', () => {
+    // cdk-nag 3 reports through the policy-validation plugin, not annotations: run the pack directly.
+    for (const stack of [stateful, stateless]) {
+      expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+    }
+  });
+
+  it('leaves no CDK warning or error annotation', () => {
+    for (const stack of [stateful, stateless]) {
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it('acknowledges only the expected rules, each with a specific reason', () => {
+    const all = [...acknowledgements(templates.stateful), ...acknowledgements(templates.stateless)];
+    expect([...new Set(acknowledgements(templates.stateful).map((a) => a.id))].sort()).toEqual(['AwsSolutions-S1']);
+    expect([...new Set(acknowledgements(templates.stateless).map((a) => a.id))].sort()).toEqual([
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-COG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'AwsSolutions-L1',
+    ]);
+    for (const { id, reason } of all) expect(reason.length, id).toBeGreaterThanOrEqual(30);
+  });
+
+  it('is wired into the app: a queue without a DLQ or SSL policy fails synthesis', () => {
+    const broken = buildApp({ context: noBundling });
+    new Queue(broken.stateful, 'Careless');
+    expect(() => broken.app.synth()).toThrow(/AwsSolutions-SQS3/);
+  });
+});

@@ -1,0 +1,328 @@
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IResource } from 'aws-cdk-lib/aws-apigateway';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { buildApp, type BuildAppOptions } from '../../lib/app.ts';
+import { envName, functions, type FunctionSpec } from '../../lib/manifest.ts';
+
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
+
+function build(options: BuildAppOptions = {}) {
+  const built = buildApp({ context: noBundling, ...options });
+  const template = Template.fromStack(built.stateless);
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const { stateless } = built;
+  const id = (construct: IConstruct) => stateless.getLogicalId(construct.node.defaultChild as CfnElement);
+  /** How the stateless stack refers to a stateful token (an import of the stateful stack's export). */
+  const imported = (token: string) => stateless.resolve(token);
+  /** Every permission a function's role holds: resource (as JSON) → sorted actions. */
+  const grants = (name: string) => {
+    const roleId = stateless.getLogicalId(stateless.functions[name]!.role!.node.defaultChild as CfnElement);
+    const result: Record<string, string[]> = {};
+    for (const r of Object.values(resources)) {
+      if (r.Type !== 'AWS::IAM::Policy' || !r.Properties.Roles.some((role: any) => role.Ref === roleId)) continue;
+      for (const s of r.Properties.PolicyDocument.Statement) {
+        expect(s.Effect).toBe('Allow');
+        for (const resource of [s.Resource].flat()) {
+          const key = JSON.stringify(resource);
+          result[key] = [...new Set([...(result[key] ?? []), ...[s.Action].flat()])].sort();
+        }
+      }
+    }
+    return result;
+  };
+  return { ...built, template, resources, id, imported, grants };
+}
+
+const { stateful, stateless, template, resources, id, imported, grants } = build();
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const json = (value: unknown) => JSON.stringify(value);
+
+const READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
+const READ_WRITE = [...READ, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort();
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+
+const logGroupOf = (name: string) => {
+  const fn = resources[id(stateless.functions[name]!)]!;
+  return json({ 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] });
+};
+const tableArn = (name: keyof typeof stateful.tables) => json(imported(stateful.tables[name].tableArn));
+const queueArn = json(imported(stateful.queues.nfceRequests.queueArn));
+const paymentsIndex = json({ 'Fn::Join': ['', [imported(stateful.tables.payments.tableArn), '/index/byEnqueuePending']] });
+
+describe('functions', () => {
+  it('deploys every manifest function on nodejs22.x / arm64 with the manifest timeout and memory', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(Object.keys(functions).length);
+    for (const [name, spec] of Object.entries<FunctionSpec>(functions)) {
+      expect(resources[id(stateless.functions[name]!)]!.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: spec.timeoutSeconds,
+        MemorySize: spec.memoryMb,
+        Description: spec.description,
+      });
+    }
+  });
+
+  it('gives each function its own log group kept three months', () => {
+    for (const name of Object.keys(functions)) {
+      const logGroupId = resources[id(stateless.functions[name]!)]!.Properties.LoggingConfig.LogGroup.Ref;
+      expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 90 } });
+    }
+  });
+
+  it('sets exactly the environment the manifest implies', () => {
+    const base = (name: string) => ({
+      POWERTOOLS_SERVICE_NAME: name,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const env = (name: string) => resources[id(stateless.functions[name]!)]!.Properties.Environment.Variables;
+    expect(env('authorizer')).toEqual({
+      ...base('authorizer'),
+      [envName.table('integrations')]: imported(stateful.tables.integrations.tableName),
+    });
+    for (const name of ['paymentIntake', 'paymentRequeue']) {
+      expect(env(name)).toEqual({
+        ...base(name),
+        TABLE_PAYMENTS: imported(stateful.tables.payments.tableName),
+        QUEUE_NFCE_REQUESTS_URL: imported(stateful.queues.nfceRequests.queueUrl),
+      });
+    }
+  });
+
+  it('uses an explicit role per function with no managed policies', () => {
+    for (const [, role] of ofType('AWS::IAM::Role').filter(([roleId]) => !roleId.startsWith('CheckoutApi'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('lets the authorizer only read the integrations table and write its own logs', () => {
+    expect(grants('authorizer')).toEqual({
+      [logGroupOf('authorizer')]: LOGS,
+      [tableArn('integrations')]: READ,
+    });
+  });
+
+  it('lets the intake read/write payments (and query its index) and send only to nfce-requests', () => {
+    expect(grants('paymentIntake')).toEqual({
+      [logGroupOf('paymentIntake')]: LOGS,
+      [tableArn('payments')]: READ_WRITE,
+      [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
+      [queueArn]: SEND,
+    });
+    expect(Object.keys(grants('paymentIntake'))).not.toContain(tableArn('integrations'));
+  });
+
+  it('gives the re-queue sweep the same grants as the intake', () => {
+    expect(grants('paymentRequeue')).toEqual({
+      [logGroupOf('paymentRequeue')]: LOGS,
+      [tableArn('payments')]: READ_WRITE,
+      [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
+      [queueArn]: SEND,
+    });
+  });
+});
+
+describe('REST API', () => {
+  const api = stateless.api!;
+  const apiId = id(api.restApi);
+  const authorizerId = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ApiGateway::Authorizer')![0];
+  const functionArn = (name: string) => ({ 'Fn::GetAtt': [id(stateless.functions[name]!), 'Arn'] });
+
+  it('takes API keys from the authorizer', () => {
+    expect(resources[apiId]!.Properties).toMatchObject({
+      ApiKeySourceType: 'AUTHORIZER',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+  });
+
+  it('has one REQUEST authorizer on the Authorization header, cached 60 s', () => {
+    expect(ofType('AWS::ApiGateway::Authorizer')).toHaveLength(1);
+    expect(resources[authorizerId]!.Properties).toMatchObject({
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 60,
+      RestApiId: { Ref: apiId },
+    });
+    expect(json(resources[authorizerId]!.Properties.AuthorizerUri)).toContain(json(functionArn('authorizer')));
+  });
+
+  it('routes every http trigger through the authorizer with a required API key and a proxy integration', () => {
+    const routes = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'http');
+    expect(ofType('AWS::ApiGateway::Method')).toHaveLength(routes.length);
+    for (const [name, { trigger }] of routes) {
+      if (trigger.kind !== 'http') continue;
+      const segments = trigger.path.split('/').filter(Boolean);
+      const resource = segments.reduce<IResource | undefined>((parent, part) => parent?.getResource(part), api.restApi.root);
+      const method = resource!.node.findChild(trigger.method);
+      const props = resources[stateless.getLogicalId(method.node.defaultChild as CfnElement)]!.Properties;
+      expect(props).toMatchObject({
+        HttpMethod: trigger.method,
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
+        ApiKeyRequired: true,
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
+      expect(json(props.Integration.Uri)).toContain(json(functionArn(name)));
+    }
+  });
+
+  it('deploys stage v1 with JSON access logs, a stage-wide throttle, ERROR method logging and tracing', () => {
+    const stages = ofType('AWS::ApiGateway::Stage');
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]![1];
+    expect(stage.Properties).toMatchObject({
+      StageName: 'v1',
+      TracingEnabled: true,
+      MethodSettings: [
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: 200,
+          ThrottlingBurstLimit: 400,
+        },
+      ],
+    });
+    const { DestinationArn, Format } = stage.Properties.AccessLogSetting;
+    expect(resources[DestinationArn['Fn::GetAtt'][0]]!.Type).toBe('AWS::Logs::LogGroup');
+    expect(JSON.parse(Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  it('throttles each integration at 20 requests per second with bursts of 40', () => {
+    const plans = ofType('AWS::ApiGateway::UsagePlan');
+    expect(plans).toHaveLength(1);
+    const [planId, plan] = plans[0]!;
+    expect(plan.Properties).toMatchObject({
+      Throttle: { RateLimit: 20, BurstLimit: 40 },
+      ApiStages: [{ ApiId: { Ref: apiId }, Stage: { Ref: id(api.restApi.deploymentStage) } }],
+    });
+    template.hasOutput('UsagePlanId', { Value: { Ref: planId } });
+    template.hasOutput('ApiUrl', {});
+  });
+
+  it('answers gateway errors in the project error format', () => {
+    const responses = Object.fromEntries(
+      ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [
+        r.Properties.ResponseType,
+        { status: r.Properties.StatusCode, body: JSON.parse(r.Properties.ResponseTemplates['application/json']) },
+      ]),
+    );
+    expect(responses.UNAUTHORIZED).toEqual({
+      status: '401',
+      body: { errors: [{ key: 'authorization', message: 'missing or unknown bearer token' }] },
+    });
+    expect(responses.THROTTLED).toEqual({
+      status: '429',
+      body: { errors: [{ key: 'rate', message: 'too many requests: at most 20 per second with bursts of 40 per integration' }] },
+    });
+    expect(responses.QUOTA_EXCEEDED?.status).toBe('429');
+    expect(responses.ACCESS_DENIED?.status).toBe('403');
+    expect(responses.REQUEST_TOO_LARGE?.status).toBe('413');
+    expect(responses.DEFAULT_5XX).toEqual({
+      status: undefined,
+      body: { errors: [{ key: 'server', message: 'internal error; retry the same request later' }] },
+    });
+    expect(responses.DEFAULT_4XX?.body).toEqual({ errors: [{ key: 'request', message: 'request rejected' }] });
+  });
+});
+
+describe('schedules', () => {
+  it('runs the re-queue sweep every minute, with retries', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+    expect(rules).toEqual([
+      {
+        Description: 'payments whose enqueue failed',
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.paymentRequeue!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+          },
+        ],
+      },
+    ]);
+  });
+});
+
+describe('queue triggers', () => {
+  const mappings = (stack: Stack) =>
+    Object.values(Template.fromStack(stack).findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
+
+  it('wires every queue trigger in the manifest with partial batch failures', () => {
+    const consumers = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'queue');
+    expect(mappings(stateless)).toHaveLength(consumers.length);
+    for (const [name, { trigger }] of consumers) {
+      if (trigger.kind !== 'queue') continue;
+      expect(mappings(stateless)).toContainEqual(
+        expect.objectContaining({
+          FunctionName: { Ref: id(stateless.functions[name]!) },
+          EventSourceArn: imported(stateful.queues[trigger.queue].queueArn),
+          BatchSize: trigger.batchSize,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        }),
+      );
+    }
+  });
+
+  // A test-only consumer (the manifest has none yet), on an existing handler file.
+  const consumer: FunctionSpec = {
+    entry: 'functions/payments/requeue.handler.ts',
+    description: 'test-only queue consumer',
+    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 7 },
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    buckets: { fiscal: 'readWrite' },
+  };
+
+  it('builds an SQS event source reporting batch item failures for a queue-triggered function', () => {
+    const app = build({ functions: { ...functions, consumer } });
+    const bucketArn = app.imported(app.stateful.buckets.fiscal.bucketArn);
+    expect(mappings(app.stateless)).toEqual([
+      {
+        FunctionName: { Ref: app.id(app.stateless.functions.consumer!) },
+        EventSourceArn: app.imported(app.stateful.queues.nfceRequests.queueArn),
+        BatchSize: 7,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+    ]);
+    expect(app.resources[app.id(app.stateless.functions.consumer!)]!.Properties.Environment.Variables).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'consumer',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      BUCKET_FISCAL: app.imported(app.stateful.buckets.fiscal.bucketName),
+    });
+    const consumerGrants = app.grants('consumer');
+    expect(consumerGrants[json(app.imported(app.stateful.queues.nfceRequests.queueArn))]).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
+    expect(consumerGrants[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toContain('s3:PutObject');
+    expect(Object.keys(consumerGrants)).toHaveLength(4); // logs, queue, bucket, bucket objects
+  });
+
+  it('refuses a consumer whose timeout is not below the queue visibility timeout', () => {
+    expect(() => build({ functions: { consumer: { ...consumer, timeoutSeconds: 180 } } })).toThrow(/visibility timeout \(180s\)/);
+  });
+});
