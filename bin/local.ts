@@ -15,7 +15,12 @@ import { startLocalStack } from '../lib/local/stack.ts';
 const DEMO_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde'; // the seed's integrationHubServiceId
 const localDir = resolve(projectRoot, '.local');
 const demoFile = resolve(localDir, 'demo.json');
-const port = z.coerce.number().int().min(0).max(65535).parse(process.env.PORT ?? 3000);
+const port = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(65535)
+  .parse(process.env.PORT ?? 3000);
 
 mkdirSync(localDir, { recursive: true });
 const stack = await startLocalStack({
@@ -31,7 +36,9 @@ if (rearmed > 0) await stack.runSchedule('paymentRequeue');
 
 const integrations = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
 const integration = await integrations.ensure(DEMO_INTEGRATION, 'Demo store (seed 003)');
-const previous = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { integrations?: { token?: string }[] }) : {};
+const previous = existsSync(demoFile)
+  ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { integrations?: { token?: string }[] })
+  : {};
 const kept = previous.integrations?.[0]?.token;
 // Tokens are stored hashed: the plaintext survives restarts only in this git-ignored file.
 const token = kept && (await integrations.callerForToken(kept)) ? kept : await integrations.issueToken(integration);
