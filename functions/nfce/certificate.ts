@@ -19,10 +19,9 @@ export interface A1Certificate {
 
 export function openA1(pfx: Buffer, password: string): A1Certificate {
   const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(pfx.toString('binary')), password);
-  const keyBag =
-    p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag]?.[0] ??
-    p12.getBags({ bagType: forge.pki.oids.keyBag })[forge.pki.oids.keyBag]?.[0];
-  const certificate = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]?.[0]?.cert;
+  const bag = (type: string | undefined) => (type ? p12.getBags({ bagType: type })[type]?.[0] : undefined);
+  const keyBag = bag(forge.pki.oids.pkcs8ShroudedKeyBag) ?? bag(forge.pki.oids.keyBag);
+  const certificate = bag(forge.pki.oids.certBag)?.cert;
   if (!keyBag?.key || !certificate) throw new Error('the PKCS#12 file has no private key or no certificate');
   const privateKeyPem = forge.pki.privateKeyToPem(keyBag.key);
   const der = forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes();

@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTestA1, openA1, type A1Certificate } from '../../functions/nfce/certificate.ts';
+import { buildDocument, type NfceInput, type OrderItem } from '../../functions/nfce/document.ts';
+import { catalogSchema, emitterSchema, type Catalog, type Emitter } from '../../functions/nfce/fiscal.ts';
+import { validatePaymentRequest, type PaymentRequest } from '../../functions/payments/request.ts';
+import { fixture } from './fixtures.ts';
+
+export const SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_009_V4');
+
+export const demoEmitter = (): Emitter => emitterSchema.parse(fixture('nfce/demo-emitter.json'));
+export const demoCatalog = (): Catalog => catalogSchema.parse(fixture('nfce/demo-catalog.json'));
+
+let certificate: A1Certificate | undefined;
+/** One test A1 per test process (RSA key generation takes a few hundred ms). */
+export function testCertificate(): A1Certificate {
+  certificate ??= openA1(createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: 'teste' }), 'teste');
+  return certificate;
+}
+
+/** A valid payment request for `items` (+ fee and discounts), run through the real validation. */
+export function paymentFor(
+  items: OrderItem[],
+  overrides: { fees?: number; discounts?: number; paymentObject?: Partial<PaymentRequest['paymentObject']> } = {},
+) {
+  const orderAmount = items.reduce((sum, i) => sum + Math.round((i.quantity * i.unitPrice) / 10_000), 0);
+  const fees = overrides.fees ?? 0;
+  const discounts = overrides.discounts ?? 0;
+  const removeServiceFee = overrides.paymentObject?.removeServiceFee ?? false;
+  const total = orderAmount + (removeServiceFee ? 0 : fees) - discounts;
+  const body = {
+    integrationHubServiceId: 'efdd6093-5539-4ac4-ad84-7423a8078dde',
+    orderKeyType: 'TABLE',
+    orderKey: '7',
+    paymentObject: {
+      printOrderAtPos: true,
+      generateInvoice: true,
+      printInvoiceAtPos: true,
+      sendInvoiceEmail: false,
+      summaryExtract: false,
+      customerDocument: null,
+      documentInReceipt: false,
+      numberPersons: 2,
+      removeServiceFee,
+      methods: [{ value: total / 100, currency: 'BRL', type: 'OFFLINE', method: 'CREDIT', brand: 'VISA' }],
+      orderAmount: orderAmount / 100,
+      discounts: discounts / 100,
+      fees: fees / 100,
+      total: total / 100,
+      ...overrides.paymentObject,
+    },
+  };
+  const validation = validatePaymentRequest(body);
+  if (!validation.ok) throw new Error(`test payment is invalid: ${JSON.stringify(validation.errors)}`);
+  return validation.payment;
+}
+
+export function inputFor(
+  items: OrderItem[],
+  payment = paymentFor(items),
+  numbering = { nNF: 1001, cNF: '27182818', dhEmi: '2026-11-22T12:30:00-03:00' },
+): NfceInput {
+  return {
+    emitter: demoEmitter(),
+    catalog: demoCatalog(),
+    numbering,
+    order: { orderKeyType: 'TABLE', orderKey: '7', items },
+    payment,
+    verProc: 'checkout-test 1.0',
+  };
+}
+
+export const documentFor = (items: OrderItem[], payment = paymentFor(items)) => buildDocument(inputFor(items, payment));
+
+/** Why a check that needs an outside tool or ../shared cannot run here, or undefined when it can. */
+export function missing(tool: 'xmllint' | 'xmlsec1', needsSchemas = false): string | undefined {
+  if (needsSchemas && !existsSync(SCHEMAS)) return `${SCHEMAS} is absent`;
+  try {
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return `${tool} is not installed (Debian: ${tool === 'xmllint' ? 'libxml2-utils' : 'xmlsec1'})`;
+  }
+}
+
+/** xmllint against an official schema; returns the failures (empty when every file validates). */
+export function xsdFailures(schema: string, documents: Record<string, string>): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'nfce-xsd-'));
+  const files = Object.entries(documents).map(([name, xml]) => {
+    const file = join(dir, `${name}.xml`);
+    writeFileSync(file, xml);
+    return file;
+  });
+  try {
+    execFileSync('xmllint', ['--noout', '--schema', join(SCHEMAS, schema), ...files], { stdio: 'pipe' });
+    return [];
+  } catch (error) {
+    return String((error as { stderr?: Buffer }).stderr ?? error)
+      .split('\n')
+      .filter((line) => line && !line.endsWith(' validates'));
+  }
+}
+
+/** xmlsec1's verdict on an NFe's signature, with the certificate it carries. */
+export function xmlsecVerifies(xml: string, certificatePem: string): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'nfce-sig-'));
+  writeFileSync(join(dir, 'nfe.xml'), xml);
+  writeFileSync(join(dir, 'cert.pem'), certificatePem);
+  try {
+    // Exit status 0 is xmlsec1's "OK": every reference digest and the signature value verified.
+    execFileSync(
+      'xmlsec1',
+      ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'), '--id-attr:Id', 'infNFe', join(dir, 'nfe.xml')],
+      {
+        stdio: 'pipe',
+      },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
