@@ -42,7 +42,7 @@ export function renderReceipt(nfeProcXml: string, options: { columns?: 32 | 48 }
 
 const NS = 'http://www.portalfiscal.inf.br/nfe';
 
-/** tPag (NT 2020.006, NT 2023.004) → what the receipt prints. */
+/** tPag → printed name. The schema only says "two digits"; the list is the MOC's, with its technical notes. */
 const PAYMENT_NAMES: Record<string, string> = {
   '01': 'Dinheiro',
   '02': 'Cheque',
@@ -106,6 +106,8 @@ function readNfce(xml: string): Nfce {
   if (model && model !== '65') problems.add(`NFe/infNFe/ide/mod ${model} is not an NFC-e (65)`);
   const key = /^NFe(\d{44})$/.exec(inf.attribute('Id'))?.[1] ?? '';
   if (inf.exists && !key) problems.add('NFe/infNFe/@Id is not "NFe" followed by the 44-digit key');
+  // Not printed (the POS app prints the image of invoiceDetails.qrCode), but a receipt without it is useless.
+  supl.need('qrCode');
 
   // Offline contingency (tpEmis 9) is printed before SEFAZ has answered, so it may lack protNFe.
   const contingency = ide.need('tpEmis') === '9';
@@ -119,6 +121,9 @@ function readNfce(xml: string): Nfce {
     if (chNFe && key && chNFe !== key) problems.add(`protNFe/infProt/chNFe ${chNFe} is not the key of infNFe (${key})`);
     protocol = { number: prot.need('nProt'), authorizedAt: prot.dateTime('dhRecbto') };
   }
+
+  // A dest without a document (a foreigner may leave idEstrangeiro empty) prints as not identified.
+  const consumerId = taxId(dest);
 
   const nfce: Nfce = {
     emitter: {
@@ -170,12 +175,10 @@ function readNfce(xml: string): Nfce {
     change: pag.optional('vTroco') === undefined ? undefined : pag.amount('vTroco'),
     urlChave: supl.need('urlChave'),
     key,
-    consumer: dest.exists ? { document: taxId(dest) ?? dest.need('CPF'), name: dest.optional('xNome') } : undefined,
+    consumer: consumerId ? { document: consumerId, name: dest.optional('xNome') } : undefined,
     protocol,
     additionalInfo: inf.child('infAdic').optional('infCpl'),
   };
-  // Not printed (the POS app prints the image of invoiceDetails.qrCode), but a receipt without it is useless.
-  supl.need('qrCode');
   if (problems.size > 0) throw new Error(`cannot print the DANFE NFC-e: ${[...problems].join('; ')}`);
   return nfce;
 }
@@ -303,16 +306,17 @@ function fiscalMessageSection(nfce: Nfce, columns: number): string[] {
  */
 function itemsSection(items: Nfce['items'], columns: number): string[] {
   const header = ['Qtde', 'UN', 'Vl.Unit', 'Vl.Total'];
-  const rows = items.map((item) => [item.quantity, item.unit, item.unitPrice, item.total]);
-  const sizes = header.map((label, c) => Math.max(width(label), ...rows.map((cells) => width(cells[c] ?? ''))));
-  const join = (cells: string[]) => cells.map((cell, c) => (c === 1 ? padEnd : padStart)(cell, sizes[c] ?? 0)).join(' ');
+  const cells = (item: Nfce['items'][number]) => [item.quantity, item.unit, item.unitPrice, item.total];
+  const sizes = header.map((label, c) => Math.max(width(label), ...items.map((item) => width(cells(item)[c] ?? ''))));
+  const join = (row: string[]) => row.map((cell, c) => (c === 1 ? padEnd : padStart)(cell, sizes[c] ?? 0)).join(' ');
   // Only huge amounts overflow the row; then it wraps rather than cross the paper's edge.
-  const place = (text: string) => (width(text) <= columns ? [padStart(text, columns)] : wrap(text, columns));
+  const place = (row: string) => (width(row) <= columns ? [padStart(row, columns)] : wrap(row, columns));
   const title = 'Código Descrição';
   const head = join(header);
-  const lines = width(title) + 1 + width(head) <= columns ? [spread(title, head, columns)] : [title, ...place(head)];
-  items.forEach((item, i) => lines.push(...wrap(`${item.code} ${item.description}`, columns), ...place(join(rows[i] ?? []))));
-  return lines;
+  return [
+    ...(width(title) + 1 + width(head) <= columns ? [spread(title, head, columns)] : [title, ...place(head)]),
+    ...items.flatMap((item) => [...wrap(`${item.code} ${item.description}`, columns), ...place(join(cells(item)))]),
+  ];
 }
 
 function totalsSection(nfce: Nfce, columns: number): string[] {

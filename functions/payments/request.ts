@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseTaxDocument, type TaxDocument } from '../shared/documents.ts';
 import type { FieldError } from '../shared/http.ts';
-import { formatReais, isWholeCentavos, toCentavos } from '../shared/money.ts';
+import { formatReais, toCentavos } from '../shared/money.ts';
+import { amount, fieldErrors, guid, positiveAmount } from '../shared/validation.ts';
 
 /**
  * The Order Mesa payment request (seed 003) and its validation. Error messages follow the seed's
@@ -54,16 +55,6 @@ export const BRANDS = [
 ] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
-/**
- * Lower-case hex only: the seed rejects `02990348-9d85-416d-a573-6dc83eee52eA` as "not a valid
- * GUID", and that string differs from a valid one only by its upper-case last character.
- */
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const CENTAVOS_MESSAGE = 'must be an amount in reais with at most 2 decimal places (whole centavos)';
-const amount = z.number().min(0).refine(isWholeCentavos, { message: CENTAVOS_MESSAGE });
-const positiveAmount = z.number().gt(0).refine(isWholeCentavos, { message: CENTAVOS_MESSAGE });
-
 const method = z.object({
   value: positiveAmount,
   currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 currency code such as BRL' }),
@@ -75,7 +66,7 @@ const method = z.object({
 });
 
 export const paymentRequestSchema = z.object({
-  integrationHubServiceId: z.string().regex(GUID, { message: 'must be a valid GUID' }),
+  integrationHubServiceId: guid,
   orderKeyType: z.enum(ORDER_KEY_TYPES),
   orderKey: z.string().trim().min(1).max(60),
   paymentObject: z.object({
@@ -118,45 +109,8 @@ export type Validation = { ok: true; payment: ValidPayment } | { ok: false; erro
 
 export function validatePaymentRequest(body: unknown): Validation {
   const parsed = paymentRequestSchema.safeParse(body, { reportInput: true });
-  if (!parsed.success) return { ok: false, errors: parsed.error.issues.map(toFieldError) };
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error, 'body') };
   return checkSemantics(parsed.data);
-}
-
-function toFieldError(issue: z.core.$ZodIssue): FieldError {
-  const key = issue.path.map(String).join('.');
-  const subject = key === '' ? 'body' : `body.${key}`;
-  return { key: key === '' ? 'body' : key, message: `${subject} ${describe(issue)}` };
-}
-
-function describe(issue: z.core.$ZodIssue): string {
-  const missing = issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value');
-  if (missing) return 'is required';
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.path.length === 0) return 'must be a JSON object';
-      return `must be ${article(issue.expected)}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')}`;
-    case 'too_small':
-      if (issue.origin === 'array') return `must have at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
-      if (issue.origin === 'string') return 'must not be empty';
-      return issue.inclusive ? `must be at least ${issue.minimum}` : `must be greater than ${issue.minimum}`;
-    case 'too_big':
-      if (issue.origin === 'array') return `must have at most ${issue.maximum} items`;
-      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
-      return `must be at most ${issue.maximum}`;
-    case 'invalid_format':
-    case 'custom':
-      return issue.message;
-    default:
-      return `is invalid (${issue.message})`;
-  }
-}
-
-function article(expected: string): string {
-  if (expected === 'int') return 'an integer';
-  if (expected === 'object' || expected === 'array') return `an ${expected}`;
-  return `a ${expected}`;
 }
 
 /** Checks that need several fields: documents, card brands, cash change and the amounts. */

@@ -82,6 +82,13 @@ describe('renderReceipt: variants of the seed', () => {
     ]);
   });
 
+  it('identifies a foreign consumer, and prints a dest without any document as not identified', () => {
+    const foreign = afterEmit(seed, '<dest><idEstrangeiro>AB123456</idEstrangeiro><xNome>John Smith</xNome></dest>');
+    expectLines(renderReceipt(foreign), ['           CONSUMIDOR', '   Id. Estrangeiro: AB123456', '           John Smith']);
+    const anonymous = afterEmit(seed, '<dest><idEstrangeiro/><xNome>John Smith</xNome></dest>');
+    expectLines(renderReceipt(anonymous), ['  CONSUMIDOR NÃO IDENTIFICADO']);
+  });
+
   it('formats an alphanumeric CNPJ in the same positions', () => {
     const xml = edit(seed, '<emit><CNPJ>82373077000171</CNPJ>', '<emit><CNPJ>12ABC34501DE35</CNPJ>');
     expectLines(renderReceipt(xml), ['    CNPJ: 12.ABC.345/01DE-35', '        IE: 128571670117']);

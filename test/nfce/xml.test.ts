@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDocument, type OrderItem } from '../../functions/nfce/document.ts';
