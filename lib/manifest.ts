@@ -38,7 +38,22 @@ export const tables = {
     partitionKey: 'pk',
     indexes: [{ name: 'byEnqueuePending', partitionKey: 'enqueuePending', sortKey: 'createdAt' }],
   },
+  /** The open order of each table, card or order id (`ORDER#…`, like the payment's slot): its items. */
+  orders: { partitionKey: 'pk' },
+  /** nNF counters per CNPJ and série, and each payment's reserved number (`NUMBERED#<paymentId>`). */
+  numbering: { partitionKey: 'pk' },
+  /** Authorized NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. */
+  invoices: { partitionKey: 'pk' },
 } as const satisfies Record<string, TableSpec>;
+
+/**
+ * Secrets Manager names, by prefix: each integration's A1 certificate and CSC live under
+ * `<prefix><integrationHubServiceId>`. Locally, JSON files under .local/secrets/.
+ */
+export const secrets = {
+  nfce: { prefix: 'checkout/nfce/' },
+} as const;
+export type SecretName = keyof typeof secrets;
 
 export const queues = {
   /** Payments waiting for their NFC-e (consumer: the NFC-e issuer). */
@@ -115,6 +130,8 @@ export interface FunctionSpec {
   /** Queues the function sends to. */
   sendsTo?: readonly QueueName[];
   buckets?: Partial<Record<BucketName, Access>>;
+  /** Secrets the function reads (GetSecretValue under the prefix). */
+  secrets?: readonly SecretName[];
 }
 
 export const functions = {
@@ -135,6 +152,42 @@ export const functions = {
     tables: { payments: 'readWrite' },
     sendsTo: ['nfceRequests'],
   },
+  orderUpsert: {
+    entry: 'functions/orders/upsert.handler.ts',
+    description: 'PUT /orders/{orderKeyType}/{orderKey}: the POS pushes the open tab (items for the NFC-e)',
+    trigger: { kind: 'http', method: 'PUT', path: '/orders/{orderKeyType}/{orderKey}', auth: 'bearer' },
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { orders: 'readWrite', payments: 'read' },
+  },
+  nfceIssuer: {
+    entry: 'functions/nfce/issuer.handler.ts',
+    description: 'Issues the NFC-e of a queued payment: number, build, sign, store, authorize at SEFAZ',
+    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 1 },
+    timeoutSeconds: 30,
+    memoryMb: 1024,
+    tables: { payments: 'readWrite', orders: 'readWrite', numbering: 'readWrite', invoices: 'readWrite', integrations: 'read' },
+    buckets: { fiscal: 'readWrite' },
+    secrets: ['nfce'],
+  },
+  invoiceXml: {
+    entry: 'functions/nfce/invoice.handler.ts',
+    description: 'GET /invoices/{invoiceKey}: the authorized nfeProc XML',
+    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}', auth: 'bearer' },
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { invoices: 'read' },
+    buckets: { fiscal: 'read' },
+  },
+  invoiceReceipt: {
+    entry: 'functions/nfce/invoice.handler.ts',
+    description: 'GET /invoices/{invoiceKey}/receipt: the DANFE NFC-e text, for a reprint',
+    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}/receipt', auth: 'bearer' },
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { invoices: 'read' },
+    buckets: { fiscal: 'read' },
+  },
   paymentRequeue: {
     entry: 'functions/payments/requeue.handler.ts',
     description: 'Re-queues payments whose job never reached the queue',
@@ -153,6 +206,7 @@ export const envName = {
   table: (name: TableName) => `TABLE_${screaming(name)}`,
   queueUrl: (name: QueueName) => `QUEUE_${screaming(name)}_URL`,
   bucket: (name: BucketName) => `BUCKET_${screaming(name)}`,
+  secretPrefix: (name: SecretName) => `SECRET_PREFIX_${screaming(name)}`,
 };
 
 function screaming(camel: string): string {

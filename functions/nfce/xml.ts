@@ -90,7 +90,12 @@ export function signNfce(document: NfceDocument, signer: Signer): SignedNfce {
   b.el(reference, 'DigestMethod', undefined, DSIG_NS).setAttribute('Algorithm', `${DSIG_NS}sha1`);
   b.el(reference, 'DigestValue', digestValue, DSIG_NS);
   const canonicalSignedInfo = c14n.process(signedInfo, {}).toString();
-  b.el(signature, 'SignatureValue', sign('sha1', Buffer.from(canonicalSignedInfo, 'utf8'), signer.privateKey).toString('base64'), DSIG_NS);
+  b.el(
+    signature,
+    'SignatureValue',
+    sign('sha1', Buffer.from(canonicalSignedInfo, 'utf8'), signer.privateKey).toString('base64'),
+    DSIG_NS,
+  );
   const x509Data = b.el(b.el(signature, 'KeyInfo', undefined, DSIG_NS), 'X509Data', undefined, DSIG_NS);
   b.el(x509Data, 'X509Certificate', signer.certificateBase64, DSIG_NS);
 
@@ -220,11 +225,24 @@ function renderDet(b: Builder, infNFe: Element, item: Det): void {
   const i = item.icms;
   switch (i.group) {
     case 'ICMS00':
-      b.group(icms, i.group, { orig: item.origin, CST: i.cst, modBC: 3, vBC: reais(i.vBC), pICMS: rate4(i.pICMS), vICMS: reais(i.vICMS) });
+      b.group(icms, i.group, {
+        orig: item.origin,
+        CST: i.cst,
+        modBC: 3,
+        vBC: reais(i.vBC),
+        pICMS: rate4(i.pICMS),
+        vICMS: reais(i.vICMS),
+      });
       break;
     case 'ICMS20':
       b.group(icms, i.group, {
-        orig: item.origin, CST: i.cst, modBC: 3, pRedBC: rate4(i.pRedBC), vBC: reais(i.vBC), pICMS: rate4(i.pICMS), vICMS: reais(i.vICMS),
+        orig: item.origin,
+        CST: i.cst,
+        modBC: 3,
+        pRedBC: rate4(i.pRedBC),
+        vBC: reais(i.vBC),
+        pICMS: rate4(i.pICMS),
+        vICMS: reais(i.vICMS),
       });
       break;
     case 'ICMS40':

@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { api, gatewayErrors } from '../../lib/manifest.ts';
-import { bodyText, ClientError, errorResponse, header, json, parseJsonBody } from '../shared/http.ts';
+import { api } from '../../lib/manifest.ts';
+import { callerIntegration, correlationIdOf } from '../shared/api.ts';
+import { bodyText, ClientError, errorResponse, json, parseJsonBody } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 import { takePayment, type IntakeOutcome } from './intake.ts';
 import { deps } from './wiring.ts';
@@ -11,11 +12,9 @@ import { DynamoPaymentStore } from './store.ts';
 
 /** Polling hint for the POS (seconds). */
 const RETRY_AFTER = { 'retry-after': '1' };
-const CORRELATION_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const suppliedId = header(event.headers, 'x-correlation-id');
-  const correlationId = suppliedId && CORRELATION_ID.test(suppliedId) ? suppliedId : event.requestContext.requestId;
+  const correlationId = correlationIdOf(event);
   logger.appendKeys({ correlationId });
   try {
     // Order of checks: 401 (authorizer, before this runs), 413, 400, then 403.
@@ -45,16 +44,6 @@ async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     else logger.error('payment request failed', { error: error as Error });
     return errorResponse(error);
   }
-}
-
-function callerIntegration(event: APIGatewayProxyEvent): string {
-  const id: unknown = event.requestContext.authorizer?.integrationHubServiceId;
-  // Only reachable if the route were deployed without the authorizer: refuse rather than guess.
-  if (typeof id !== 'string' || id === '') {
-    const { key, message } = gatewayErrors.unauthorized;
-    throw new ClientError(401, [{ key, message }]);
-  }
-  return id;
 }
 
 function respond(outcome: IntakeOutcome): APIGatewayProxyResult {

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tables } from '../../lib/manifest.ts';
-import { PENDING, type PaymentRecord } from './record.ts';
+import { PENDING, type PaymentRecord, type PaymentResult } from './record.ts';
 
 export interface PaymentStore {
   get(orderRef: string): Promise<PaymentRecord | undefined>;
@@ -15,7 +15,17 @@ export interface PaymentStore {
   markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void>;
   /** Payments whose job is not confirmed on the queue, oldest first. */
   pendingEnqueue(limit: number): Promise<PaymentRecord[]>;
+  /**
+   * QUEUED → PROCESSING for this payment, unless it finished (a DONE payment whose failure is
+   * retryable may start again: an operator redrove its job from the DLQ). False otherwise.
+   */
+  startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean>;
+  /** Stores the result the POS gets with 200; once, for this payment only. */
+  finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void>;
 }
+
+/** A failure worth trying again later (SEFAZ unreachable): a redriven job may restart the payment. */
+export const RETRYABLE_FAILURE = 'SEFAZ_UNAVAILABLE';
 
 const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
 
@@ -116,5 +126,57 @@ export class DynamoPaymentStore implements PaymentStore {
       }),
     );
     return Items as PaymentRecord[];
+  }
+
+  async startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression:
+            'SET #status = :processing, updatedAt = :at, processingAttempts = if_not_exists(processingAttempts, :zero) + :one',
+          ConditionExpression: 'paymentId = :id AND (#status <> :done OR #result.#error.#code = :retryable)',
+          ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#error': 'error', '#code': 'code' },
+          ExpressionAttributeValues: {
+            ':processing': 'PROCESSING',
+            ':at': at,
+            ':zero': 0,
+            ':one': 1,
+            ':id': paymentId,
+            ':done': 'DONE',
+            ':retryable': RETRYABLE_FAILURE,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression: 'SET #status = :done, #result = :result, updatedAt = :at',
+          ConditionExpression: 'paymentId = :id AND #status = :processing',
+          ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+          ExpressionAttributeValues: {
+            ':done': 'DONE',
+            ':result': result,
+            ':at': at,
+            ':id': paymentId,
+            ':processing': 'PROCESSING',
+          },
+        }),
+      );
+    } catch (error) {
+      // Another delivery of the same job finished it first: its result stands.
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 }

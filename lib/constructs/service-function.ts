@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -11,8 +11,10 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   envName,
+  secrets as secretSpecs,
   tables as tableSpecs,
   type BucketName,
+  type SecretName,
   type FunctionSpec,
   type QueueName,
   type TableName,
@@ -91,6 +93,29 @@ export class ServiceFunction extends Construct {
     for (const [table, access] of entriesOf(spec.tables)) this.useTable(table, resources.tables[table], access);
     for (const queue of spec.sendsTo ?? []) this.sendTo(queue, resources.queues[queue]);
     for (const [bucket, access] of entriesOf(spec.buckets)) this.useBucket(bucket, resources.buckets[bucket], access);
+    for (const secret of spec.secrets ?? []) this.readSecrets(secret);
+    // A queue consumer changes its messages' visibility (retry backoff): it needs the queue's URL.
+    if (spec.trigger.kind === 'queue')
+      this.fn.addEnvironment(envName.queueUrl(spec.trigger.queue), resources.queues[spec.trigger.queue].queueUrl);
+  }
+
+  /** GetSecretValue on every secret under the manifest's prefix (one per integration). */
+  private readSecrets(name: SecretName): void {
+    const { prefix } = secretSpecs[name];
+    this.fn.addEnvironment(envName.secretPrefix(name), prefix);
+    const stack = Stack.of(this);
+    // Secrets Manager appends 6 random characters to a secret's ARN, hence the trailing wildcard.
+    const arn = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${prefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      reason: `Each integration has its own secret under ${prefix} (A1 certificate and CSC); the function reads only that prefix.`,
+    });
   }
 
   private useTable(name: TableName, table: ITable, access: 'read' | 'readWrite'): void {

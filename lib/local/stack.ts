@@ -1,8 +1,11 @@
+import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as manifest from '../manifest.ts';
-import type { FunctionSpec } from '../manifest.ts';
+import type { FunctionSpec, SecretName } from '../manifest.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { startGateway, type Route } from './gateway.ts';
 import { loadHandler } from './invoke.ts';
@@ -17,6 +20,7 @@ import {
   type Resources,
 } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
+import { startSefazSimulator, type Csc, type SefazSimulator } from './sefaz/index.ts';
 
 export interface LocalStackOptions {
   /** Keep DynamoDB and S3 data here across restarts; in memory when absent. */
@@ -28,6 +32,10 @@ export interface LocalStackOptions {
   resources?: Resources;
   /** Extra environment for the handlers (e.g. shorter timings in tests). */
   env?: Record<string, string>;
+  /** Secret files (A1 certificates, CSC): AWS's Secrets Manager stand-in; a fresh temp dir when absent. */
+  secretsDir?: string;
+  /** Official XSDs: when given, the SEFAZ simulator validates every message against them. */
+  schemasDir?: string;
   rateLimitPerSecond?: number;
   burstLimit?: number;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
@@ -42,6 +50,9 @@ export interface LocalStack {
   documents: DynamoDBDocumentClient;
   queues: Record<string, ProvisionedQueue>;
   env: Record<string, string>;
+  sefaz: SefazSimulator;
+  /** Registers an emitter's CSC with the SEFAZ simulator (the QR code hash is checked with it). */
+  registerCsc(cnpj: string, csc: Csc): void;
   runSchedule(name: string): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -58,8 +69,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const resources = options.resources ?? { tables: manifest.tables, queues: manifest.queues, buckets: manifest.buckets };
   const provisioned = await provision(clients, resources);
 
+  const cscs = new Map<string, Csc>();
+  const sefaz = await startSefazSimulator({
+    csc: (cnpj) => cscs.get(cnpj),
+    ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}),
+  });
+
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
+    LOCAL_SECRETS_DIR: options.secretsDir ?? mkdtempSync(join(tmpdir(), 'checkout-secrets-')),
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
@@ -69,6 +87,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'checkout-local',
     ...provisioned.env,
+    ...Object.fromEntries(
+      Object.entries(manifest.secrets).map(([name, { prefix }]) => [manifest.envName.secretPrefix(name as SecretName), prefix]),
+    ),
     ...options.env,
   };
   // Handlers share this process and read their environment once, when first loaded.
@@ -130,11 +151,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     documents: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     queues: provisioned.queues,
     env,
+    sefaz,
+    registerCsc: (cnpj, csc) => cscs.set(cnpj, csc),
     runSchedule: (name) => scheduler.run(name),
     async close() {
       scheduler.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       await closeServer(gateway.server);
+      await sefaz.close();
       await emulators.close();
     },
   };

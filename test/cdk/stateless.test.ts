@@ -293,33 +293,62 @@ describe('queue triggers', () => {
     buckets: { fiscal: 'readWrite' },
   };
 
-  it('builds an SQS event source reporting batch item failures for a queue-triggered function', () => {
-    const app = build({ functions: { ...functions, consumer } });
-    const bucketArn = app.imported(app.stateful.buckets.fiscal.bucketArn);
-    expect(mappings(app.stateless)).toEqual([
+  it('feeds nfce-requests to the NFC-e issuer one message at a time, reporting batch item failures', () => {
+    expect(mappings(stateless)).toEqual([
       {
-        FunctionName: { Ref: app.id(app.stateless.functions.consumer!) },
-        EventSourceArn: app.imported(app.stateful.queues.nfceRequests.queueArn),
-        BatchSize: 7,
+        FunctionName: { Ref: id(stateless.functions.nfceIssuer!) },
+        EventSourceArn: imported(stateful.queues.nfceRequests.queueArn),
+        BatchSize: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       },
     ]);
-    expect(app.resources[app.id(app.stateless.functions.consumer!)]!.Properties.Environment.Variables).toEqual({
-      POWERTOOLS_SERVICE_NAME: 'consumer',
+  });
+
+  it('gives the issuer exactly its tables, the bucket, the queue it consumes and its secrets', () => {
+    expect(resources[id(stateless.functions.nfceIssuer!)]!.Properties.Environment.Variables).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'nfceIssuer',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
-      BUCKET_FISCAL: app.imported(app.stateful.buckets.fiscal.bucketName),
+      TABLE_PAYMENTS: imported(stateful.tables.payments.tableName),
+      TABLE_ORDERS: imported(stateful.tables.orders.tableName),
+      TABLE_NUMBERING: imported(stateful.tables.numbering.tableName),
+      TABLE_INVOICES: imported(stateful.tables.invoices.tableName),
+      TABLE_INTEGRATIONS: imported(stateful.tables.integrations.tableName),
+      BUCKET_FISCAL: imported(stateful.buckets.fiscal.bucketName),
+      QUEUE_NFCE_REQUESTS_URL: imported(stateful.queues.nfceRequests.queueUrl),
+      SECRET_PREFIX_NFCE: 'checkout/nfce/',
     });
-    const consumerGrants = app.grants('consumer');
-    expect(consumerGrants[json(app.imported(app.stateful.queues.nfceRequests.queueArn))]).toEqual([
+    const issuer = grants('nfceIssuer');
+    expect(issuer[queueArn]).toEqual([
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ]);
-    expect(consumerGrants[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toContain('s3:PutObject');
-    expect(Object.keys(consumerGrants)).toHaveLength(4); // logs, queue, bucket, bucket objects
+    for (const table of ['payments', 'orders', 'numbering', 'invoices'] as const)
+      expect(issuer[tableArn(table)]).toEqual(READ_WRITE);
+    expect(issuer[tableArn('integrations')]).toEqual(READ);
+    const secretArn = json({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':secret:checkout/nfce/*',
+        ],
+      ],
+    });
+    expect(issuer[secretArn]).toEqual(['secretsmanager:GetSecretValue']);
+    const bucketArn = imported(stateful.buckets.fiscal.bucketArn);
+    expect(issuer[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toContain('s3:PutObject');
+    expect(Object.values(issuer).flat()).not.toContain('sqs:SendMessage');
+    // logs, queue, five tables, the payments index, bucket, bucket objects, secrets
+    expect(Object.keys(issuer)).toHaveLength(11);
   });
 
   it('refuses a consumer whose timeout is not below the queue visibility timeout', () => {

@@ -5,7 +5,7 @@ import { orderRef } from '../../functions/payments/record.ts';
 import { envName, localName } from '../../lib/manifest.ts';
 import type { LocalStack } from '../../lib/local/stack.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
 
 let stack: LocalStack;
 let token: string;
@@ -40,7 +40,7 @@ async function slot(body: { orderKeyType: string; orderKey: string }) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { ENQUEUE_STALE_SECONDS: '0.3' } });
+  stack = await startTestStack({ functions: functionsWithout('nfceIssuer'), env: { ENQUEUE_STALE_SECONDS: '0.3' } });
   token = await issueToken(stack, SEED_INTEGRATION);
   otherToken = await issueToken(stack, OTHER_INTEGRATION);
 });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { LocalStack } from '../../lib/local/stack.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { issueToken, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
 
 let stack: LocalStack;
 let token: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
+  stack = await startTestStack({ functions: functionsWithout('nfceIssuer'), env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
   token = await issueToken(stack, SEED_INTEGRATION);
 });
 afterAll(() => stack?.close());

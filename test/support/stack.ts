@@ -1,5 +1,5 @@
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
-import { envName } from '../../lib/manifest.ts';
+import { envName, functions, type FunctionName, type FunctionSpec } from '../../lib/manifest.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../lib/local/stack.ts';
 
 export const SEED_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde';
@@ -16,6 +16,11 @@ export function startTestStack(options: LocalStackOptions = {}): Promise<LocalSt
   });
 }
 
+/** The manifest's functions but these: e.g. a test that reads the queue itself leaves out its consumer. */
+export function functionsWithout(...names: FunctionName[]): Record<string, FunctionSpec> {
+  return Object.fromEntries(Object.entries(functions).filter(([name]) => !names.includes(name as FunctionName)));
+}
+
 /** Creates an integration and returns a fresh bearer token for it. */
 export async function issueToken(stack: LocalStack, integrationHubServiceId: string): Promise<string> {
   const store = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
@@ -23,14 +28,30 @@ export async function issueToken(stack: LocalStack, integrationHubServiceId: str
 }
 
 export async function post(stack: LocalStack, path: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+  return send(stack, 'POST', path, body, token, headers);
+}
+
+export async function send(
+  stack: LocalStack,
+  method: string,
+  path: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${stack.baseUrl}${path}`, {
-    method: 'POST',
+    method,
     headers: {
       'content-type': 'application/json',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...headers,
     },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  const json = (response.headers.get('content-type') ?? '').includes('json');
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (json ? await response.json() : await response.text()) as any,
+  };
 }

@@ -1,0 +1,75 @@
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { SecretStore } from '../shared/secrets.ts';
+import { openA1, type A1Certificate } from './certificate.ts';
+import { catalogSchema, emitterSchema, type Catalog, type Emitter } from './fiscal.ts';
+
+/**
+ * An integration's fiscal setup: emitter and catalog in the integrations table (`FISCAL#<id>`),
+ * the A1 certificate and the CSC in a secret (`<prefix><id>`): `{"pfxBase64","password","csc":{"id","token"}}`.
+ */
+export const fiscalItemSchema = z.object({
+  emitter: emitterSchema.omit({ csc: true }),
+  catalog: catalogSchema,
+  /** Receipt width for the card machine's printer. */
+  receiptColumns: z.union([z.literal(32), z.literal(48)]).default(32),
+});
+export type FiscalItem = z.infer<typeof fiscalItemSchema>;
+
+export const nfceSecretSchema = z.object({
+  pfxBase64: z.string().min(100),
+  password: z.string(),
+  csc: emitterSchema.shape.csc,
+});
+
+export interface FiscalSetup {
+  emitter: Emitter;
+  catalog: Catalog;
+  receiptColumns: 32 | 48;
+  certificate: A1Certificate;
+}
+
+export class FiscalSetupMissing extends Error {
+  override name = 'FiscalSetupMissing';
+}
+
+const TTL_MS = 5 * 60_000;
+
+export class FiscalConfig {
+  private readonly cache = new Map<string, { setup: FiscalSetup; until: number }>();
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly integrationsTable: string,
+    private readonly secrets: SecretStore,
+    private readonly secretPrefix: string,
+  ) {}
+
+  /** Parsed once per container and integration for a few minutes: opening a PKCS#12 is slow. */
+  async load(integrationHubServiceId: string): Promise<FiscalSetup> {
+    const hit = this.cache.get(integrationHubServiceId);
+    if (hit && hit.until > Date.now()) return hit.setup;
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.integrationsTable, Key: { pk: `FISCAL#${integrationHubServiceId}` } }),
+    );
+    if (!Item)
+      throw new FiscalSetupMissing(`integration ${integrationHubServiceId} has no fiscal configuration (emitter and catalog)`);
+    const fiscal = fiscalItemSchema.parse(Item);
+    const raw = await this.secrets.get(`${this.secretPrefix}${integrationHubServiceId}`);
+    if (!raw) throw new FiscalSetupMissing(`integration ${integrationHubServiceId} has no A1 certificate and CSC secret`);
+    const secret = nfceSecretSchema.parse(JSON.parse(raw));
+    const setup: FiscalSetup = {
+      emitter: { ...fiscal.emitter, csc: secret.csc },
+      catalog: fiscal.catalog,
+      receiptColumns: fiscal.receiptColumns,
+      certificate: openA1(Buffer.from(secret.pfxBase64, 'base64'), secret.password),
+    };
+    if (setup.certificate.cnpj !== setup.emitter.cnpj) {
+      throw new FiscalSetupMissing(
+        `the A1 certificate belongs to CNPJ ${setup.certificate.cnpj}, not to the emitter ${setup.emitter.cnpj}`,
+      );
+    }
+    this.cache.set(integrationHubServiceId, { setup, until: Date.now() + TTL_MS });
+    return setup;
+  }
+}

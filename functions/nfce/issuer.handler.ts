@@ -1,0 +1,80 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { envName, queues } from '../../lib/manifest.ts';
+import { OrderStore } from '../orders/order.ts';
+import { DynamoPaymentStore } from '../payments/store.ts';
+import { dynamo, s3, sqs } from '../shared/aws.ts';
+import { readEnv } from '../shared/env.ts';
+import { logger } from '../shared/logger.ts';
+import { secretStore } from '../shared/secrets.ts';
+import { FiscalConfig } from './config.ts';
+import { DynamoInvoices, S3Documents } from './invoices.ts';
+import { issue, type IssuerDeps } from './issuer.ts';
+import { DynamoNumbering } from './numbering.ts';
+import { authorize, SefazUnavailable } from './sefaz.ts';
+
+const env = readEnv({
+  [envName.table('payments')]: z.string().min(1),
+  [envName.table('orders')]: z.string().min(1),
+  [envName.table('numbering')]: z.string().min(1),
+  [envName.table('invoices')]: z.string().min(1),
+  [envName.table('integrations')]: z.string().min(1),
+  [envName.bucket('fiscal')]: z.string().min(1),
+  [envName.queueUrl('nfceRequests')]: z.url(),
+  [envName.secretPrefix('nfce')]: z.string().min(1),
+  SEFAZ_TIMEOUT_SECONDS: z.coerce.number().positive().default(15),
+  /** First retry delay; doubles per attempt up to the queue's visibility timeout. */
+  RETRY_BASE_SECONDS: z.coerce.number().positive().default(15),
+});
+const text = (name: string) => env[name] as string;
+
+const deps: IssuerDeps = {
+  payments: new DynamoPaymentStore(dynamo(), text(envName.table('payments'))),
+  orders: new OrderStore(dynamo(), text(envName.table('orders'))),
+  fiscal: new FiscalConfig(dynamo(), text(envName.table('integrations')), secretStore(), text(envName.secretPrefix('nfce'))),
+  numbering: new DynamoNumbering(dynamo(), text(envName.table('numbering'))),
+  documents: new S3Documents(s3(), text(envName.bucket('fiscal'))),
+  invoices: new DynamoInvoices(dynamo(), text(envName.table('invoices'))),
+  authorize: (url, xml, tls) => authorize(url, xml, { tls, timeoutMs: (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000 }),
+  now: () => new Date(),
+  verProc: 'checkout 0.1',
+  log: {
+    info: (message, extra) => logger.info(message, { ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...extra }),
+  },
+};
+const { maxReceiveCount, visibilityTimeoutSeconds } = queues.nfceRequests;
+const processor = new BatchProcessor(EventType.SQS);
+
+async function issueRecord(record: SQSRecord): Promise<void> {
+  const job: unknown = JSON.parse(record.body);
+  logger.appendKeys({ correlationId: record.messageAttributes.correlationId?.stringValue ?? record.messageId });
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  try {
+    const outcome = await issue(job, { receiveCount, maxReceiveCount }, deps);
+    logger.info('job done', { outcome, receiveCount });
+  } catch (error) {
+    if (error instanceof SefazUnavailable) {
+      // Back off exponentially instead of waiting out the whole visibility timeout each time; after
+      // the last attempt, release the message at once so SQS moves it to the DLQ.
+      const backoff = Math.round((env.RETRY_BASE_SECONDS as number) * 2 ** (receiveCount - 1));
+      const delay = receiveCount >= maxReceiveCount ? 0 : Math.min(visibilityTimeoutSeconds, backoff);
+      await sqs().send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: text(envName.queueUrl('nfceRequests')),
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: delay,
+        }),
+      );
+      logger.warn('SEFAZ unavailable; retrying later', { receiveCount, retryInSeconds: delay, reason: error.message });
+    } else {
+      logger.error('job failed', { receiveCount, error: error as Error });
+    }
+    throw error;
+  }
+}
+
+export const handler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, issueRecord, processor, { context });

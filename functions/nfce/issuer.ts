@@ -1,0 +1,214 @@
+import type { OrderStore } from '../orders/order.ts';
+import { paymentJobSchema, type PaymentJob } from '../payments/job.ts';
+import type { PaymentRecord, PaymentResult } from '../payments/record.ts';
+import { RETRYABLE_FAILURE, type PaymentStore } from '../payments/store.ts';
+import { formatReais } from '../shared/money.ts';
+import { saoPauloIso } from '../shared/time.ts';
+import { FiscalSetupMissing, type FiscalConfig } from './config.ts';
+import { buildDocument, itemTotal, type Det } from './document.ts';
+import { randomCNF } from './key.ts';
+import type { NumberSource } from './numbering.ts';
+import { renderReceipt } from './receipt.ts';
+import { SefazUnavailable, type AuthorizationAnswer, type ClientTls } from './sefaz.ts';
+import { enviNFe, nfeProc, signNfce } from './xml.ts';
+
+/**
+ * One payment's NFC-e, from the queued job to the result the POS gets with 200. Idempotent: a
+ * finished payment is skipped, the number is reserved once per payment (a retry rebuilds the same
+ * key), S3 writes overwrite the same keys. SEFAZ being unreachable throws SefazUnavailable so the
+ * job is retried; on the last attempt the payment also says so.
+ */
+
+export interface InvoiceIndex {
+  record(invoice: {
+    chave: string;
+    integrationHubServiceId: string;
+    paymentId: string;
+    nfeProcKey: string;
+    signedKey: string;
+    nProt: string;
+  }): Promise<void>;
+}
+
+export interface DocumentStore {
+  put(key: string, body: string, contentType: string): Promise<void>;
+}
+
+export interface IssuerDeps {
+  payments: PaymentStore;
+  orders: Pick<OrderStore, 'get' | 'markInvoiced'>;
+  fiscal: Pick<FiscalConfig, 'load'>;
+  numbering: NumberSource;
+  documents: DocumentStore;
+  invoices: InvoiceIndex;
+  authorize: (url: string, enviNFeXml: string, tls: ClientTls) => Promise<AuthorizationAnswer>;
+  now: () => Date;
+  verProc: string;
+  log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+}
+
+export interface Delivery {
+  /** 1 for the first delivery of the message. */
+  receiveCount: number;
+  maxReceiveCount: number;
+}
+
+export type IssueOutcome = 'authorized' | 'failed' | 'finished-without-invoice' | 'skipped';
+
+/** Lot processed (104) with the NFC-e authorized (100), or authorized late (150). */
+const AUTHORIZED = new Set(['100', '150']);
+
+export async function issue(message: unknown, delivery: Delivery, deps: IssuerDeps): Promise<IssueOutcome> {
+  const job = paymentJobSchema.parse(message);
+  const record = await deps.payments.get(job.orderRef);
+  if (!record || record.paymentId !== job.paymentId) {
+    // The order's slot moved on: this payment finished earlier and a newer one replaced it.
+    deps.log.info('job for a payment no longer in its slot; nothing to do', { paymentId: job.paymentId });
+    return 'skipped';
+  }
+  if (!(await deps.payments.startProcessing(job.orderRef, job.paymentId, saoPauloIso(deps.now())))) {
+    deps.log.info('payment already finished; nothing to do', { paymentId: job.paymentId });
+    return 'skipped';
+  }
+
+  const fail = async (code: string, text: string): Promise<IssueOutcome> => {
+    deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code });
+    await finish(job, record, deps, { success: false, invoiceDetails: null, error: { code, message: text } });
+    return 'failed';
+  };
+
+  const { paymentObject } = record.request;
+  if (!paymentObject.generateInvoice) {
+    await finish(job, record, deps, { success: true, invoiceDetails: null, error: null });
+    return 'finished-without-invoice';
+  }
+
+  const order = await deps.orders.get(job.orderRef);
+  const label = `${record.orderKeyType} ${record.orderKey}`;
+  if (!order) {
+    return fail(
+      'ORDER_NOT_FOUND',
+      `no open order for ${label}: push its items with PUT /orders/${record.orderKeyType}/${record.orderKey} before paying`,
+    );
+  }
+  if (order.invoicedByPaymentId && order.invoicedByPaymentId !== record.paymentId) {
+    return fail(
+      'ORDER_ALREADY_INVOICED',
+      `the order ${label} already has an NFC-e (payment ${order.invoicedByPaymentId}); push the new tab with PUT before paying again`,
+    );
+  }
+  const itemsTotal = order.items.reduce((sum, item) => sum + itemTotal(item), 0);
+  if (itemsTotal !== record.amounts.orderAmount) {
+    // Checked before a number is reserved, so a wrong payment burns no nNF.
+    return fail(
+      'ORDER_AMOUNT_MISMATCH',
+      `orderAmount R$ ${formatReais(record.amounts.orderAmount)} differs from the order's items total R$ ${formatReais(itemsTotal)} for ${label}`,
+    );
+  }
+
+  let setup;
+  try {
+    setup = await deps.fiscal.load(record.integrationHubServiceId);
+  } catch (error) {
+    if (error instanceof FiscalSetupMissing) return fail('FISCAL_SETUP_MISSING', error.message);
+    throw error;
+  }
+  const { emitter, catalog, certificate } = setup;
+
+  const numbering = await deps.numbering.reserve(record.paymentId, emitter.cnpj, emitter.serie, (nNF) => ({
+    cNF: randomCNF(nNF),
+    // dhEmi without fractions: the schema's TDateTimeUTC has none.
+    dhEmi: `${saoPauloIso(deps.now()).slice(0, 19)}-03:00`,
+  }));
+  const document = buildDocument({
+    emitter,
+    catalog,
+    numbering,
+    order: {
+      orderKeyType: record.orderKeyType as PaymentRecord['request']['orderKeyType'],
+      orderKey: record.orderKey,
+      items: order.items,
+      ...(order.notes ? { notes: order.notes } : {}),
+    },
+    payment: {
+      request: record.request,
+      amounts: record.amounts,
+      customer: record.customerDocument
+        ? { kind: record.customerDocument.length === 11 ? 'CPF' : 'CNPJ', number: record.customerDocument }
+        : null,
+    },
+    verProc: deps.verProc,
+  });
+  const defaulted = document.det.filter((d: Det) => d.defaulted).map((d) => d.cProd);
+  if (defaulted.length > 0)
+    deps.log.warn('skus missing from the fiscal catalog; its default profile was used', { skus: defaulted });
+
+  const signed = signNfce(document, certificate);
+  const folder = `nfce/${emitter.cnpj}/${numbering.dhEmi.slice(0, 4)}/${numbering.dhEmi.slice(5, 7)}/${signed.chave}`;
+  const signedKey = `${folder}/signed.xml`;
+  await deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml');
+
+  let answer: AuthorizationAnswer;
+  try {
+    answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), {
+      key: certificate.privateKeyPem,
+      cert: certificate.certificatePem,
+    });
+  } catch (error) {
+    if (error instanceof SefazUnavailable && delivery.receiveCount >= delivery.maxReceiveCount) {
+      // Last attempt: the job goes to the DLQ and the POS learns why; a redrive starts it again.
+      await fail(
+        RETRYABLE_FAILURE,
+        `SEFAZ did not answer after ${delivery.receiveCount} attempts (${error.message}); the NFC-e ${signed.chave} waits for an operator to retry`,
+      );
+    }
+    throw error;
+  }
+
+  const protocol = answer.protocol;
+  if (!protocol) return fail(answer.cStat, answer.xMotivo);
+  if (!AUTHORIZED.has(protocol.cStat) || !protocol.nProt) return fail(protocol.cStat, protocol.xMotivo);
+
+  const proc = nfeProc(signed.nfeXml, protocol.xml);
+  const nfeProcKey = `${folder}/nfeProc.xml`;
+  await deps.documents.put(nfeProcKey, proc, 'application/xml');
+  await deps.invoices.record({
+    chave: signed.chave,
+    integrationHubServiceId: record.integrationHubServiceId,
+    paymentId: record.paymentId,
+    nfeProcKey,
+    signedKey,
+    nProt: protocol.nProt,
+  });
+  await deps.orders.markInvoiced(job.orderRef, record.paymentId);
+  await finish(job, record, deps, {
+    success: true,
+    invoiceDetails: {
+      orderXML: proc,
+      invoiceKey: signed.chave,
+      qrCode: signed.qrCode,
+      ...(paymentObject.printInvoiceAtPos ? { receiptText: renderReceipt(proc, { columns: setup.receiptColumns }) } : {}),
+    },
+    error: null,
+  });
+  deps.log.info('NFC-e authorized', { paymentId: record.paymentId, nNF: numbering.nNF, nProt: protocol.nProt });
+  return 'authorized';
+}
+
+async function finish(
+  job: PaymentJob,
+  record: PaymentRecord,
+  deps: IssuerDeps,
+  outcome: Pick<PaymentResult, 'success' | 'invoiceDetails' | 'error'>,
+): Promise<void> {
+  const result: PaymentResult = {
+    integrationHubServiceId: record.integrationHubServiceId,
+    success: outcome.success,
+    orderKeyType: record.orderKeyType,
+    orderKey: record.orderKey,
+    paymentObject: record.request.paymentObject,
+    invoiceDetails: outcome.invoiceDetails,
+    error: outcome.error,
+  };
+  await deps.payments.finish(job.orderRef, job.paymentId, result, saoPauloIso(deps.now()));
+}

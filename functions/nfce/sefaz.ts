@@ -1,0 +1,120 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
+import { z } from 'zod';
+import { NFE_NS } from './xml.ts';
+
+/**
+ * SEFAZ NFeAutorizacao4 client: SOAP 1.2, synchronous (indSinc 1, one NFC-e), mutual TLS with the
+ * company's A1 certificate. Anything that is not a SEFAZ answer — timeout, refused connection, HTTP
+ * 5xx, a body that is not the expected SOAP — is a SefazUnavailable: the job is retried later.
+ */
+
+const SOAP_NS = 'http://www.w3.org/2003/05/soap-envelope';
+const WSDL = 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeAutorizacao4';
+
+export class SefazUnavailable extends Error {
+  override name = 'SefazUnavailable';
+}
+
+export interface ClientTls {
+  key: string;
+  cert: string;
+}
+
+export interface AuthorizationAnswer {
+  /** Lot status: 104 processed, otherwise a lot-level rejection (e.g. 225 schema). */
+  cStat: string;
+  xMotivo: string;
+  protocol?: {
+    cStat: string;
+    xMotivo: string;
+    nProt?: string;
+    dhRecbto: string;
+    /** `<protNFe …>…</protNFe>` as SEFAZ sent it, for the nfeProc. */
+    xml: string;
+  };
+}
+
+const answerSchema = z.object({ cStat: z.string().regex(/^\d{3}$/), xMotivo: z.string().min(1) });
+const protocolSchema = answerSchema.extend({
+  nProt: z
+    .string()
+    .regex(/^\d{15}$/)
+    .optional(),
+  dhRecbto: z.string().min(1),
+});
+
+export async function authorize(
+  url: string,
+  enviNFeXml: string,
+  options: { tls?: ClientTls; timeoutMs: number },
+): Promise<AuthorizationAnswer> {
+  const envelope =
+    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_NS}"><soap:Body>` +
+    `<nfeDadosMsg xmlns="${WSDL}">${enviNFeXml}</nfeDadosMsg></soap:Body></soap:Envelope>`;
+  const body = await post(url, envelope, `application/soap+xml;charset=utf-8;action="${WSDL}/nfeAutorizacaoLote"`, options);
+  return parseAnswer(body);
+}
+
+export function parseAnswer(body: string): AuthorizationAnswer {
+  let ret: Element | undefined;
+  try {
+    const doc = new DOMParser({ onError: () => undefined }).parseFromString(body, 'text/xml');
+    ret = doc.getElementsByTagNameNS(NFE_NS, 'retEnviNFe')[0];
+  } catch {
+    ret = undefined;
+  }
+  if (!ret) throw new SefazUnavailable(`SEFAZ answered without a retEnviNFe: ${body.slice(0, 200)}`);
+  const lot = answerSchema.safeParse({ cStat: child(ret, 'cStat'), xMotivo: child(ret, 'xMotivo') });
+  if (!lot.success) throw new SefazUnavailable(`SEFAZ answered a retEnviNFe without cStat/xMotivo`);
+  const protNFe = ret.getElementsByTagNameNS(NFE_NS, 'protNFe')[0];
+  if (!protNFe) return lot.data;
+  const infProt = protNFe.getElementsByTagNameNS(NFE_NS, 'infProt')[0];
+  const protocol = protocolSchema.safeParse({
+    cStat: infProt && child(infProt, 'cStat'),
+    xMotivo: infProt && child(infProt, 'xMotivo'),
+    nProt: infProt && child(infProt, 'nProt'),
+    dhRecbto: infProt && child(infProt, 'dhRecbto'),
+  });
+  if (!protocol.success) throw new SefazUnavailable(`SEFAZ answered a malformed protNFe: ${protocol.error.message}`);
+  return { ...lot.data, protocol: { ...protocol.data, xml: new XMLSerializer().serializeToString(protNFe) } };
+}
+
+function child(parent: Element, name: string): string | undefined {
+  for (let node = parent.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === 1 && (node as Element).localName === name) return node.textContent ?? undefined;
+  }
+  return undefined;
+}
+
+function post(url: string, body: string, contentType: string, options: { tls?: ClientTls; timeoutMs: number }): Promise<string> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+        timeout: options.timeoutMs,
+        ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 500) >= 500) reject(new SefazUnavailable(`SEFAZ answered HTTP ${res.statusCode}`));
+          else resolve(text);
+        });
+        res.on('error', (error) => reject(new SefazUnavailable(`SEFAZ answer broke off: ${error.message}`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`)));
+    req.on('error', (error) =>
+      reject(error instanceof SefazUnavailable ? error : new SefazUnavailable(`SEFAZ unreachable: ${error.message}`)),
+    );
+    req.end(body);
+  });
+}

@@ -1,0 +1,97 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { OrderItem } from '../nfce/document.ts';
+import { toCentavos } from '../shared/money.ts';
+import { amount, guid } from '../shared/validation.ts';
+import { ORDER_KEY_TYPES } from '../payments/request.ts';
+
+/**
+ * The open order of a table, card or order id: the items its NFC-e lists. Pushed by the POS (and,
+ * later, by Cielo's Order Manager); money in reais as in the Order Mesa API, kept in centavos.
+ */
+
+const quantity = z
+  .number()
+  .gt(0)
+  .max(999_999)
+  .refine((q) => Math.abs(q * 10_000 - Math.round(q * 10_000)) < 1e-6, { message: 'must have at most 4 decimal places' });
+
+export const orderBodySchema = z.object({
+  integrationHubServiceId: guid,
+  items: z
+    .array(
+      z.object({
+        sku: z.string().trim().min(1).max(60),
+        name: z.string().trim().min(1).max(120),
+        quantity,
+        unitPrice: amount,
+        unit: z.string().trim().min(1).max(6).default('UN'),
+      }),
+    )
+    .min(1)
+    .max(500),
+  notes: z.string().trim().max(500).nullish(),
+});
+export type OrderBody = z.infer<typeof orderBodySchema>;
+
+export const orderPathSchema = z.object({
+  orderKeyType: z.enum(ORDER_KEY_TYPES),
+  orderKey: z.string().trim().min(1).max(60),
+});
+
+export interface StoredOrder {
+  pk: string;
+  integrationHubServiceId: string;
+  orderKeyType: (typeof ORDER_KEY_TYPES)[number];
+  orderKey: string;
+  items: OrderItem[];
+  notes?: string;
+  source: 'POS' | 'CIELO';
+  updatedAt: string;
+  /** Set when an NFC-e for this order is authorized: another payment needs a new PUT first. */
+  invoicedByPaymentId?: string;
+}
+
+export function toOrderItems(body: OrderBody): OrderItem[] {
+  return body.items.map((i) => ({
+    sku: i.sku,
+    name: i.name,
+    quantity: Math.round(i.quantity * 10_000),
+    unitPrice: toCentavos(i.unitPrice),
+    unit: i.unit,
+  }));
+}
+
+export class OrderStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(orderRef: string): Promise<StoredOrder | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: orderRef }, ConsistentRead: true }),
+    );
+    return Item as StoredOrder | undefined;
+  }
+
+  /** Replaces the order; true when it existed before. */
+  async put(order: StoredOrder): Promise<boolean> {
+    const { Attributes } = await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: order, ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
+  }
+
+  async markInvoiced(orderRef: string, paymentId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: orderRef },
+        UpdateExpression: 'SET invoicedByPaymentId = :id',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':id': paymentId },
+      }),
+    );
+  }
+}

@@ -1,0 +1,84 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { api, envName } from '../../lib/manifest.ts';
+import { orderRef } from '../payments/record.ts';
+import { DynamoPaymentStore } from '../payments/store.ts';
+import { callerIntegration, correlationIdOf } from '../shared/api.ts';
+import { dynamo } from '../shared/aws.ts';
+import { readEnv } from '../shared/env.ts';
+import { bodyText, ClientError, errorResponse, json, parseJsonBody } from '../shared/http.ts';
+import { logger } from '../shared/logger.ts';
+import { formatReais } from '../shared/money.ts';
+import { saoPauloIso } from '../shared/time.ts';
+import { fieldErrors } from '../shared/validation.ts';
+import { OrderStore, orderBodySchema, orderPathSchema, toOrderItems } from './order.ts';
+import { itemTotal } from '../nfce/document.ts';
+
+const env = readEnv({
+  [envName.table('orders')]: z.string().min(1),
+  [envName.table('payments')]: z.string().min(1),
+});
+const orders = new OrderStore(dynamo(), env[envName.table('orders')] as string);
+const payments = new DynamoPaymentStore(dynamo(), env[envName.table('payments')] as string);
+
+/** PUT /orders/{orderKeyType}/{orderKey}: the open tab, replaced whole while no payment is in flight. */
+async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  logger.appendKeys({ correlationId: correlationIdOf(event) });
+  try {
+    const path = orderPathSchema.safeParse(event.pathParameters ?? {}, { reportInput: true });
+    const body = orderBodySchema.safeParse(parseJsonBody(bodyText(event, api.maxBodyBytes)), { reportInput: true });
+    const errors = [
+      ...(path.success ? [] : fieldErrors(path.error, 'path')),
+      ...(body.success ? [] : fieldErrors(body.error, 'body')),
+    ];
+    if (!path.success || !body.success) throw new ClientError(400, errors);
+    if (body.data.integrationHubServiceId !== callerIntegration(event)) {
+      throw new ClientError(403, [
+        { key: 'integrationHubServiceId', message: 'body.integrationHubServiceId is not the integration this token belongs to' },
+      ]);
+    }
+    const { orderKeyType, orderKey } = path.data;
+    const ref = orderRef(body.data.integrationHubServiceId, orderKeyType, orderKey);
+    const payment = await payments.get(ref);
+    if (payment && payment.status !== 'DONE') {
+      throw new ClientError(409, [
+        {
+          key: 'orderKey',
+          message: `path.orderKey ${orderKeyType} ${orderKey} has a payment in progress (paymentId ${payment.paymentId}); the order cannot change until it finishes`,
+        },
+      ]);
+    }
+    const items = toOrderItems(body.data);
+    const updatedAt = saoPauloIso(new Date());
+    const existed = await orders.put({
+      pk: ref,
+      integrationHubServiceId: body.data.integrationHubServiceId,
+      orderKeyType,
+      orderKey,
+      items,
+      ...(body.data.notes ? { notes: body.data.notes } : {}),
+      source: 'POS',
+      updatedAt,
+    });
+    const total = items.reduce((sum, item) => sum + itemTotal(item), 0);
+    logger.info('order stored', { orderKeyType, items: items.length, replaced: existed });
+    return json(existed ? 200 : 201, {
+      integrationHubServiceId: body.data.integrationHubServiceId,
+      orderKeyType,
+      orderKey,
+      items: body.data.items,
+      notes: body.data.notes ?? null,
+      itemsTotal: Number(formatReais(total)),
+      updatedAt,
+    });
+  } catch (error) {
+    if (error instanceof ClientError)
+      logger.info('order refused', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
+    else logger.error('order failed', { error: error as Error });
+    return errorResponse(error);
+  }
+}
+
+export const handler = middy(upsert).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,50 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { fiscalItemSchema, nfceSecretSchema } from '../../functions/nfce/config.ts';
+import type { Catalog, Emitter } from '../../functions/nfce/fiscal.ts';
+import { envName, secrets } from '../manifest.ts';
+
+export interface LocalFiscalSetup {
+  integrationHubServiceId: string;
+  emitter: Emitter;
+  catalog: Catalog;
+  receiptColumns?: 32 | 48;
+  pfx: Buffer;
+  password: string;
+}
+
+/**
+ * Gives an integration what the NFC-e issuer reads in AWS: emitter and catalog in the
+ * integrations table, certificate and CSC as a secret file, with the emitter's web services
+ * pointed at the local SEFAZ simulator.
+ */
+export async function provisionFiscal(
+  db: DynamoDBDocumentClient,
+  env: Record<string, string>,
+  sefazUrl: string,
+  setup: LocalFiscalSetup,
+): Promise<Emitter> {
+  const { csc, ...stored } = setup.emitter;
+  const emitter = {
+    ...stored,
+    urls: {
+      ...stored.urls,
+      autorizacao: `${sefazUrl}/ws/NFeAutorizacao4.asmx`,
+      statusServico: `${sefazUrl}/ws/NFeStatusServico4.asmx`,
+    },
+  };
+  const item = fiscalItemSchema.parse({ emitter, catalog: setup.catalog, receiptColumns: setup.receiptColumns ?? 32 });
+  await db.send(
+    new PutCommand({
+      TableName: env[envName.table('integrations')]!,
+      Item: { pk: `FISCAL#${setup.integrationHubServiceId}`, ...item },
+    }),
+  );
+  const secret = nfceSecretSchema.parse({ pfxBase64: setup.pfx.toString('base64'), password: setup.password, csc });
+  const dir = env.LOCAL_SECRETS_DIR!;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const name = `${secrets.nfce.prefix}${setup.integrationHubServiceId}`;
+  writeFileSync(join(dir, `${encodeURIComponent(name)}.json`), JSON.stringify(secret), { mode: 0o600 });
+  return { ...emitter, csc };
+}

@@ -1,0 +1,79 @@
+/**
+ * The cStat/xMotivo pairs the simulator answers, worded as SEFAZ words them (MOC 7.0 and its
+ * technical notes; 225 as SP's NFC-e service words it). A client may match on the code; the text
+ * is there so logs and receipts read like the real thing.
+ */
+export interface Status {
+  cStat: string;
+  xMotivo: string;
+}
+
+const status = (cStat: string, xMotivo: string): Status => ({ cStat, xMotivo });
+
+export const statuses = {
+  authorized: status('100', 'Autorizado o uso da NF-e'),
+  lotProcessed: status('104', 'Lote processado'),
+  inOperation: status('107', 'Serviço em Operação'),
+  paused: status('108', 'Serviço Paralisado Momentaneamente (curto prazo)'),
+  stopped: status('109', 'Serviço Paralisado sem Previsão'),
+
+  // Lot (retEnviNFe without protNFe)
+  tooLarge: status('214', 'Rejeição: Tamanho da mensagem excedeu o limite estabelecido'),
+  lotSchema: status('225', 'Rejeição: Falha no Schema XML do lote de NFe'),
+  prefix: status('404', 'Rejeição: Uso de prefixo de namespace não permitido'),
+  asyncForOne: status('452', 'Rejeição: Solicitada resposta assíncrona para Lote com somente 1 (uma) NF-e'),
+  syncForMany: status('764', 'Rejeição: Solicitada resposta síncrona para Lote com mais de uma NF-e (indSinc=1)'),
+
+  // Status service (retConsStatServ)
+  statusSchema: status('215', 'Rejeição: Falha no schema XML'),
+  statusUf: status('289', 'Rejeição: Código da UF informada diverge da UF solicitada'),
+
+  // Document (protNFe)
+  wrongEnvironment: status('252', 'Rejeição: Ambiente informado diverge do Ambiente de recebimento'),
+  wrongUf: status('226', 'Rejeição: Código da UF do Emitente diverge da UF autorizadora'),
+  notNfce: status('775', 'Rejeição: Modelo da NFC-e diferente de 65'),
+  keyMismatch: status(
+    '502',
+    'Rejeição: Erro na Chave de Acesso - Campo Id não corresponde à concatenação dos campos correspondentes',
+  ),
+  keyCheckDigit: status('236', 'Rejeição: Chave de Acesso com dígito verificador inválido'),
+  signatureProfile: status('298', 'Rejeição: Assinatura difere do padrão do Sistema'),
+  certificateInvalid: status('290', 'Rejeição: Certificado Assinatura inválido'),
+  signatureMismatch: status('297', 'Rejeição: Assinatura difere do calculado'),
+  certificateExpired: status('291', 'Rejeição: Certificado Assinatura Data Validade'),
+  certificateWithoutCnpj: status('292', 'Rejeição: Certificado Assinatura sem CNPJ'),
+  certificateCnpj: status('213', 'Rejeição: CNPJ-Base do Emitente difere do CNPJ-Base do Certificado Digital'),
+  qrMissing: status('394', 'Rejeição: Nota Fiscal sem a informação do QR-Code'),
+  qrUrl: status('395', 'Rejeição: Endereço do site da UF da Consulta via QR-Code diverge do previsto'),
+  qrParameterMissing: status('396', 'Rejeição: Parâmetro do QR-Code inexistente'),
+  qrParameterDiffers: status('397', 'Rejeição: Parâmetro do QR-Code divergente da Nota Fiscal'),
+  qrVersion: status('398', 'Rejeição: Parâmetro Versão informada no QR-Code diverge do previsto (“2”)'),
+  cscUnknown: status('462', 'Rejeição: Código Identificador do CSC no QR-Code não cadastrado na SEFAZ'),
+  qrHash: status('464', 'Rejeição: Código de Hash no QR-Code difere do calculado'),
+  // Totals, in the order of the MOC's rules: item (I11), ICMSTot (W03…W16), payments (YA).
+  itemValue: status(
+    '629',
+    'Rejeição: Valor do Produto difere do produto Valor Unitário de Comercialização e Quantidade Comercial',
+  ),
+  totalBc: status('531', 'Rejeição: Total da BC ICMS difere do somatório dos itens'),
+  totalIcms: status('532', 'Rejeição: Total do ICMS difere do somatório dos itens'),
+  totalBcSt: status('533', 'Rejeição: Total da BC ICMS-ST difere do somatório dos itens'),
+  totalSt: status('534', 'Rejeição: Total do ICMS-ST difere do somatório dos itens'),
+  totalProducts: status('564', 'Rejeição: Total do Produto / Serviço difere do somatório dos itens'),
+  totalFreight: status('535', 'Rejeição: Total do Frete difere do somatório dos itens'),
+  totalInsurance: status('536', 'Rejeição: Total do Seguro difere do somatório dos itens'),
+  totalDiscount: status('537', 'Rejeição: Total do Desconto difere do somatório dos itens'),
+  totalOther: status('604', 'Rejeição: Total do vOutro difere do somatório dos itens'),
+  totalInvoice: status('610', 'Rejeição: Total da NF difere do somatório dos Valores compõe o valor Total da NF.'),
+  paymentsShort: status('865', 'Rejeição: Total dos pagamentos menor que o total da nota'),
+  changeMissing: status(
+    '866',
+    'Rejeição: Ausência de troco quando o valor dos pagamentos informados for maior que o total da nota',
+  ),
+  changeWrong: status('869', 'Rejeição: Valor do troco incorreto'),
+} as const;
+
+export const duplicate = (chNFe: string): Status => status('204', `Rejeição: Duplicidade de NF-e [chNFe:${chNFe}]`);
+
+export const duplicateNumber = (chNFe: string, nRec: string): Status =>
+  status('539', `Rejeição: Duplicidade de NF-e com diferença na Chave de Acesso [chNFe:${chNFe}][nRec:${nRec}]`);

@@ -1,0 +1,229 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readEnvelope, services, type Service } from './envelope.ts';
+import type { Status } from './messages.ts';
+import { SP_QRCODE_URL, type CscRegistry } from './qrcode.ts';
+import { Registry, type Authorization } from './registry.ts';
+import { soapFault } from './responses.ts';
+import { authorizeLot, serviceStatus, type Answer, type Received, type Sefaz, type ServiceStatus } from './services.ts';
+
+export interface SefazSimulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** The environment this SEFAZ serves: 2 homologation (default), 1 production. */
+  tpAmb?: '1' | '2';
+  /** The authorizer's UF code; 35 (SP) by default. */
+  cUF?: string;
+  verAplic?: string;
+  /** PL_009_V4 schemas: when given, every message is validated with xmllint (225/215 on failure). */
+  schemasDir?: string;
+  /** The QR code address the documents must use; SP's for the environment by default. */
+  qrCodeUrl?: string;
+  /** Each emitter's CSC, which the QR code hash is checked with. */
+  csc: CscRegistry;
+  /** The clock for dhRecbto, protocol years and certificate validity. */
+  now?: () => Date;
+}
+
+export interface SefazCalls {
+  authorization: number;
+  status: number;
+}
+
+export interface SefazControl {
+  /**
+   * Answer every call `ms` late. The message is processed first, as when the real SEFAZ is slow:
+   * a client that gives up waiting may still have had its NFC-e authorized.
+   */
+  setDelay(ms: number): void;
+  /** Answer the next `times` calls (0 stops), or every call, with this HTTP status and a SOAP fault, unprocessed. */
+  failWith(httpStatus: 500 | 503, times: number | 'always'): void;
+  /**
+   * Make the service unreachable until up(): 'refuse' closes the port (ECONNREFUSED), 'reset'
+   * accepts and destroys each connection (ECONNRESET). Open connections are destroyed either way.
+   */
+  down(how?: 'refuse' | 'reset'): Promise<void>;
+  up(): Promise<void>;
+  /** paused → 108, stopped → 109, from the status service and for every lot. */
+  setServiceStatus(status: ServiceStatus): void;
+  /** The next document that reaches the checks is answered with this instead (one per call). */
+  rejectNext(cStat: string, xMotivo: string): void;
+  /** Back to the initial state: no failures, up, running, nothing authorized, no calls counted. */
+  reset(): Promise<void>;
+  authorized(): Authorization[];
+  /** HTTP calls received per service, including those answered with a fault. */
+  calls(): SefazCalls;
+}
+
+export interface SefazSimulator {
+  /** Base URL, e.g. http://127.0.0.1:40123; the services are at /ws/NFeAutorizacao4.asmx and /ws/NFeStatusServico4.asmx. */
+  url: string;
+  control: SefazControl;
+  close(): Promise<void>;
+}
+
+/** Lots over 500 KB are refused by SEFAZ (214). */
+const MAX_BODY_BYTES = 500 * 1024;
+
+interface Route {
+  service: Service;
+  handle: (sefaz: Sefaz, received: Received) => Promise<Answer>;
+  counter: keyof SefazCalls;
+}
+
+const routes = new Map<string, Route>([
+  [services.authorization.path, { service: services.authorization, handle: authorizeLot, counter: 'authorization' }],
+  [services.status.path, { service: services.status, handle: serviceStatus, counter: 'status' }],
+]);
+
+/**
+ * A SEFAZ NFC-e authorizer (SP's layout 4.00 web services, SOAP 1.2 over plain HTTP) on 127.0.0.1,
+ * with a control surface to make it slow, failing, unreachable or paused.
+ */
+export async function startSefazSimulator(options: SefazSimulatorOptions): Promise<SefazSimulator> {
+  const tpAmb = options.tpAmb ?? '2';
+  const cUF = options.cUF ?? '35';
+  const sefaz: Sefaz = {
+    tpAmb,
+    cUF,
+    verAplic: options.verAplic ?? 'SP_NFCE_PL_009_V400',
+    schemasDir: options.schemasDir,
+    qrCodeUrl: options.qrCodeUrl ?? SP_QRCODE_URL[tpAmb],
+    csc: options.csc,
+    now: options.now ?? (() => new Date()),
+    serviceStatus: 'running',
+    forcedRejections: [],
+    registry: new Registry(cUF),
+  };
+  const initial = () => ({
+    delayMs: 0,
+    failure: { httpStatus: 500 as 500 | 503, remaining: 0 },
+    calls: { authorization: 0, status: 0 },
+  });
+  let state = initial();
+  /** down('reset'): connections are accepted and destroyed at once. */
+  let dropConnections = false;
+  const sockets = new Set<Socket>();
+  const closing = new AbortController();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (req.socket.destroyed) return; // the client went away, or control took the service down
+      console.error('SEFAZ simulator failure', error);
+      if (!res.headersSent) send(res, { httpStatus: 500, body: soapFault('Receiver', 'internal error') });
+    });
+  });
+  server.on('connection', (socket) => {
+    if (dropConnections) return socket.destroy();
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = routes.get(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    if (!route) return send(res, { httpStatus: 404, body: soapFault('Sender', 'no such service') });
+    if (req.method !== 'POST')
+      return send(res, { httpStatus: 405, body: soapFault('Sender', 'SOAP calls are POSTs') }, { allow: 'POST' });
+    state.calls[route.counter]++;
+
+    const body = await readBody(req);
+    let answer: Answer;
+    if (state.failure.remaining > 0) {
+      state.failure.remaining--;
+      const reason = state.failure.httpStatus === 503 ? 'Service Unavailable' : 'Internal Server Error';
+      answer = { httpStatus: state.failure.httpStatus, body: soapFault('Receiver', reason) };
+    } else {
+      answer = await respond(route, req.headers['content-type'], body);
+    }
+
+    try {
+      if (state.delayMs > 0) await sleep(state.delayMs, undefined, { signal: closing.signal });
+    } catch {
+      return void res.destroy(); // closing: never answer
+    }
+    send(res, answer);
+  }
+
+  async function respond(route: Route, contentType: string | undefined, body: string | undefined): Promise<Answer> {
+    if (body === undefined) return route.handle(sefaz, { kind: 'tooLarge' });
+    const envelope = readEnvelope(route.service, contentType, body);
+    if (envelope.kind === 'fault') return { httpStatus: envelope.httpStatus, body: soapFault('Sender', envelope.reason) };
+    return route.handle(sefaz, { kind: 'payload', payload: envelope.kind === 'message' ? envelope.payload : undefined });
+  }
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  /** Resolves once every open connection is closed. */
+  const destroySockets = () =>
+    Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      void destroySockets();
+    });
+
+  let port = options.port ?? 0;
+  await listen();
+  port = (server.address() as AddressInfo).port;
+
+  const control: SefazControl = {
+    setDelay: (ms) => void (state.delayMs = ms),
+    failWith: (httpStatus, times) => void (state.failure = { httpStatus, remaining: times === 'always' ? Infinity : times }),
+    async down(how = 'refuse') {
+      if (how === 'reset') dropConnections = true;
+      await Promise.all([destroySockets(), how === 'refuse' && stopListening()]);
+      // One more turn of the event loop, so that a client in this process sees its pooled
+      // connections closed now rather than on its next request, possibly after up().
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    async up() {
+      dropConnections = false;
+      if (!server.listening) await listen();
+    },
+    setServiceStatus: (status) => void (sefaz.serviceStatus = status),
+    rejectNext: (cStat, xMotivo) => void sefaz.forcedRejections.push({ cStat, xMotivo } satisfies Status),
+    async reset() {
+      state = initial();
+      sefaz.serviceStatus = 'running';
+      sefaz.forcedRejections.length = 0;
+      sefaz.registry.clear();
+      await control.up();
+    },
+    authorized: () => sefaz.registry.list(),
+    calls: () => ({ ...state.calls }),
+  };
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    control,
+    async close() {
+      closing.abort();
+      await stopListening();
+    },
+  };
+}
+
+/** The body as UTF-8 text, or undefined when it is over MAX_BODY_BYTES (the rest is drained). */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  }
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  res.writeHead(answer.httpStatus, { 'content-type': 'application/soap+xml; charset=utf-8', ...headers });
+  res.end(answer.body);
+}

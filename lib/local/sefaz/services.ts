@@ -1,0 +1,124 @@
+import type { Element } from '@xmldom/xmldom';
+import { checkDocument } from './checks.ts';
+import { readDocument } from './document.ts';
+import { services } from './envelope.ts';
+import { statuses, type Status } from './messages.ts';
+import type { CscRegistry } from './qrcode.ts';
+import type { Registry } from './registry.ts';
+import { brasiliaTime, retConsStatServ, retEnviNFe, soapFault, soapResult, type Header } from './responses.ts';
+import { schemaErrors } from './schema.ts';
+import { digestValueOf } from './signature.ts';
+import { NFE_NS, childElements, descendants, serialize, text } from './xml.ts';
+
+export type ServiceStatus = 'running' | 'paused' | 'stopped';
+
+/** The simulated SEFAZ: its settings and what it remembers between calls. */
+export interface Sefaz {
+  tpAmb: '1' | '2';
+  cUF: string;
+  verAplic: string;
+  schemasDir: string | undefined;
+  qrCodeUrl: string;
+  csc: CscRegistry;
+  now: () => Date;
+  serviceStatus: ServiceStatus;
+  /** Answers the next documents get instead of their checks' (control.rejectNext). */
+  forcedRejections: Status[];
+  registry: Registry;
+}
+
+/** What the web service received inside nfeDadosMsg, as far as the envelope could tell. */
+export type Received = { kind: 'tooLarge' } | { kind: 'payload'; payload: Element | undefined };
+
+export interface Answer {
+  httpStatus: number;
+  body: string;
+}
+
+const answer = (body: string): Answer => ({ httpStatus: 200, body });
+
+const header = (sefaz: Sefaz): Header => ({
+  tpAmb: sefaz.tpAmb,
+  verAplic: sefaz.verAplic,
+  cUF: sefaz.cUF,
+  dhRecbto: brasiliaTime(sefaz.now()),
+});
+
+/** NFeAutorizacao4, synchronous (indSinc 1): one NFC-e per lot, its protocol in the answer. */
+export async function authorizeLot(sefaz: Sefaz, received: Received): Promise<Answer> {
+  const head = header(sefaz);
+  const lot = (status: Status) => answer(soapResult(services.authorization, retEnviNFe(head, status)));
+
+  if (sefaz.serviceStatus !== 'running') return lot(sefaz.serviceStatus === 'paused' ? statuses.paused : statuses.stopped);
+  if (received.kind === 'tooLarge') return lot(statuses.tooLarge);
+  const enviNFe = received.payload;
+  if (!enviNFe) return lot(statuses.lotSchema);
+  if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'enviNFe_v4.00.xsd', serialize(enviNFe)))) {
+    return lot(statuses.lotSchema);
+  }
+  if ([...descendants(enviNFe)].some((element) => element.prefix)) return lot(statuses.prefix);
+
+  // What the schema guarantees, checked again for when no schemas are configured.
+  const nfes = childElements(enviNFe, NFE_NS, 'NFe');
+  const indSinc = text(enviNFe, 'indSinc');
+  const wellFormedLot =
+    enviNFe.getAttribute('versao') === '4.00' &&
+    /^[0-9]{1,15}$/.test(text(enviNFe, 'idLote') ?? '') &&
+    (indSinc === '0' || indSinc === '1') &&
+    nfes.length >= 1 &&
+    nfes.length <= 50;
+  if (!wellFormedLot) return lot(statuses.lotSchema);
+  if (indSinc === '1' && nfes.length > 1) return lot(statuses.syncForMany);
+  if (indSinc === '0' && nfes.length === 1) return lot(statuses.asyncForOne);
+  if (indSinc === '0') {
+    return { httpStatus: 500, body: soapFault('Receiver', 'the simulator answers synchronous lots (indSinc 1) only') };
+  }
+
+  const nfe = nfes[0]!;
+  const document = readDocument(nfe);
+  if (!document) return lot(statuses.lotSchema);
+
+  const digVal = digestValueOf(nfe);
+  const processed = (status: Status, nProt?: string) =>
+    answer(
+      soapResult(
+        services.authorization,
+        retEnviNFe(head, statuses.lotProcessed, { chNFe: document.chNFe, status, nProt, digVal }),
+      ),
+    );
+  const nRec = sefaz.registry.nextReceipt();
+  const rejection =
+    sefaz.forcedRejections.shift() ?? checkDocument(document, { ...sefaz, now: sefaz.now(), digestValue: digVal });
+  if (rejection) return processed(rejection);
+
+  // A document that passed the signature checks has a DigestValue.
+  const { nProt } = sefaz.registry.authorize(document, { dhRecbto: head.dhRecbto, digVal: digVal!, nRec });
+  return processed(statuses.authorized, nProt);
+}
+
+/** NFeStatusServico4: 107 in operation, 108/109 when control has paused or stopped the service. */
+export async function serviceStatus(sefaz: Sefaz, received: Received): Promise<Answer> {
+  const head = header(sefaz);
+  const reply = (status: Status, tMed?: string) => answer(soapResult(services.status, retConsStatServ(head, status, tMed)));
+
+  if (received.kind === 'tooLarge') return reply(statuses.tooLarge);
+  const consStatServ = received.payload;
+  if (!consStatServ) return reply(statuses.statusSchema);
+  if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'consStatServ_v4.00.xsd', serialize(consStatServ)))) {
+    return reply(statuses.statusSchema);
+  }
+  const tpAmb = text(consStatServ, 'tpAmb');
+  const cUF = text(consStatServ, 'cUF');
+  const wellFormed =
+    consStatServ.getAttribute('versao') === '4.00' &&
+    (tpAmb === '1' || tpAmb === '2') &&
+    /^[0-9]{2}$/.test(cUF ?? '') &&
+    text(consStatServ, 'xServ') === 'STATUS';
+  if (!wellFormed) return reply(statuses.statusSchema);
+  if (tpAmb !== sefaz.tpAmb) return reply(statuses.wrongEnvironment);
+  if (cUF !== sefaz.cUF) return reply(statuses.statusUf);
+
+  if (sefaz.serviceStatus === 'paused') return reply(statuses.paused);
+  if (sefaz.serviceStatus === 'stopped') return reply(statuses.stopped);
+  return reply(statuses.inOperation, '1');
+}

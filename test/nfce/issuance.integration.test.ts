@@ -1,0 +1,261 @@
+import { existsSync } from 'node:fs';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { envName, localName, queues } from '../../lib/manifest.ts';
+import { provisionFiscal } from '../../lib/local/fiscal.ts';
+import type { LocalStack } from '../../lib/local/stack.ts';
+import { fixture, seedPayment } from '../support/fixtures.ts';
+import { demoCatalog, demoEmitter, missing, SCHEMAS, xmlsecVerifies, xsdFailures } from '../support/nfce.ts';
+import { issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
+
+let stack: LocalStack;
+let token: string;
+let otherToken: string;
+let table = 0;
+const certificatePassword = 'senha-teste';
+const pfx = createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: certificatePassword });
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    ...(existsSync(SCHEMAS) ? { schemasDir: SCHEMAS } : {}),
+    env: { RETRY_BASE_SECONDS: '0.2', SEFAZ_TIMEOUT_SECONDS: '2' },
+  });
+  token = await issueToken(stack, SEED_INTEGRATION);
+  otherToken = await issueToken(stack, OTHER_INTEGRATION);
+  const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
+    integrationHubServiceId: SEED_INTEGRATION,
+    emitter: demoEmitter(),
+    catalog: demoCatalog(),
+    pfx,
+    password: certificatePassword,
+  });
+  stack.registerCsc(emitter.cnpj, emitter.csc);
+});
+afterAll(() => stack?.close());
+beforeEach(async () => {
+  await stack.sefaz.control.reset();
+});
+
+/** The seed's order and payment for a table of its own. */
+async function pushSeedOrder() {
+  const orderKey = String(100 + ++table);
+  const order = await send(stack, 'PUT', `/orders/TABLE/${orderKey}`, fixture('order-mesa/order-table-2.json'), token);
+  expect(order.status).toBe(201);
+  const payment = seedPayment();
+  payment.orderKey = orderKey;
+  return payment;
+}
+
+/** Polls with the same request, as the POS does, until it is not 208 any more. */
+async function pollUntilFinished(payment: unknown, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  const statuses: number[] = [];
+  for (;;) {
+    const answer = await post(stack, '/order/payment', payment, token);
+    statuses.push(answer.status);
+    if (answer.status !== 208 && answer.status !== 202) return { ...answer, statuses };
+    if (Date.now() > deadline) throw new Error(`still ${answer.status} after ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const noTools = missing('xmllint', true) ?? missing('xmlsec1');
+if (noTools) console.warn(`skipping the XSD and xmlsec1 checks of the authorized NFC-e: ${noTools}`);
+
+describe('a payment for a pushed order', () => {
+  it('goes 202 → 208 → 200 with an authorized NFC-e, stored in S3 and readable again', async () => {
+    const payment = await pushSeedOrder();
+    const first = await post(stack, '/order/payment', payment, token);
+    expect(first.status).toBe(202);
+    const done = await pollUntilFinished(payment);
+    expect(done.status).toBe(200);
+    expect(done.statuses[0]).toBe(208);
+    expect(Object.keys(done.body).sort()).toEqual(
+      ['error', 'integrationHubServiceId', 'invoiceDetails', 'orderKey', 'orderKeyType', 'paymentObject', 'success'].sort(),
+    );
+    const { invoiceDetails } = done.body;
+    expect(done.body).toMatchObject({
+      success: true,
+      error: null,
+      integrationHubServiceId: SEED_INTEGRATION,
+      orderKey: payment.orderKey,
+    });
+    expect(done.body.paymentObject).toEqual(payment.paymentObject);
+    // cUF 35, AAMM, CNPJ, model 65, série 001, nNF, tpEmis 1, cNF and cDV.
+    expect(invoiceDetails.invoiceKey).toMatch(/^3526\d{2}8237307700017165001\d{9}1\d{9}$/);
+    expect(invoiceDetails.qrCode).toMatch(
+      new RegExp(
+        `^https://www.homologacao.nfce.fazenda.sp.gov.br/qrcode\\?p=${invoiceDetails.invoiceKey}\\|2\\|2\\|3\\|[0-9A-F]{40}$`,
+      ),
+    );
+    const xml: string = invoiceDetails.orderXML;
+    expect(
+      xml.startsWith(
+        '<?xml version="1.0" encoding="UTF-8"?><nfeProc versao="4.00" xmlns="http://www.portalfiscal.inf.br/nfe"><NFe',
+      ),
+    ).toBe(true);
+    expect(xml).toContain(`<chNFe>${invoiceDetails.invoiceKey}</chNFe>`);
+    expect(xml).toMatch(/<cStat>100<\/cStat><xMotivo>Autorizado o uso da NF-e<\/xMotivo><\/infProt><\/protNFe><\/nfeProc>$/);
+    expect(xml).toContain('<qCom>2.0000</qCom><vUnCom>30.5000</vUnCom><vProd>61.00</vProd>');
+    expect(xml).toContain('<xProd>TAXA SERVICO</xProd>');
+    expect(xml).toContain('<vNF>67.10</vNF>');
+
+    const groups = invoiceDetails.invoiceKey.match(/.{4}/g)!.join(' ');
+    expect(invoiceDetails.receiptText).toContain('Documento Auxiliar da Nota');
+    expect(invoiceDetails.receiptText).toContain(groups.slice(0, 29));
+    expect(invoiceDetails.receiptText).toContain('[QRCODE]');
+
+    const key = invoiceDetails.invoiceKey as string;
+    const folder = `nfce/82373077000171/${xml
+      .match(/<dhEmi>(\d{4})-(\d{2})/)!
+      .slice(1)
+      .join('/')}/${key}`;
+    const stored = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: localName.bucket('fiscal'), Key: `${folder}/nfeProc.xml` }),
+    );
+    expect(await stored.Body!.transformToString()).toBe(xml);
+    const signed = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: localName.bucket('fiscal'), Key: `${folder}/signed.xml` }),
+    );
+    expect(xml).toContain((await signed.Body!.transformToString()).replace('<?xml version="1.0" encoding="UTF-8"?>', ''));
+
+    expect(await send(stack, 'GET', `/invoices/${key}`, undefined, token)).toMatchObject({ status: 200, body: xml });
+    const receipt = await send(stack, 'GET', `/invoices/${key}/receipt?columns=48`, undefined, token);
+    expect(receipt.status).toBe(200);
+    expect(receipt.body.split('\n').every((line: string) => [...line].length <= 48)).toBe(true);
+    expect(receipt.body).toContain(groups.slice(0, 29));
+    expect((await send(stack, 'GET', `/invoices/${key}`, undefined, otherToken)).status).toBe(404);
+    expect((await send(stack, 'GET', '/invoices/123', undefined, token)).body).toEqual({
+      errors: [{ key: 'invoiceKey', message: 'path.invoiceKey must be the 44-digit access key' }],
+    });
+
+    // The same request again: the same answer, no second NFC-e.
+    const again = await post(stack, '/order/payment', payment, token);
+    expect(again).toMatchObject({ status: 200, body: done.body });
+    expect(stack.sefaz.control.authorized()).toHaveLength(1);
+  });
+
+  it.skipIf(Boolean(noTools))('is an NFC-e the official XSD accepts and xmlsec1 verifies', async () => {
+    const payment = await pushSeedOrder();
+    await post(stack, '/order/payment', payment, token);
+    const { body } = await pollUntilFinished(payment);
+    const xml: string = body.invoiceDetails.orderXML;
+    expect(xsdFailures('procNFe_v4.00.xsd', { nfeProc: xml })).toEqual([]);
+    const nfe = `<?xml version="1.0" encoding="UTF-8"?>${xml.slice(xml.indexOf('<NFe'), xml.indexOf('<protNFe'))}`;
+    const certificate = body.invoiceDetails.orderXML.match(/<X509Certificate>([^<]+)</)![1];
+    const pem = `-----BEGIN CERTIFICATE-----\n${certificate.match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`;
+    expect(xmlsecVerifies(nfe, pem)).toBe(true);
+  });
+});
+
+describe('payments that finish without an NFC-e', () => {
+  it('an order the backend does not know', async () => {
+    const payment = seedPayment();
+    payment.orderKey = 'never-pushed';
+    await post(stack, '/order/payment', payment, token);
+    const { status, body } = await pollUntilFinished(payment);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      success: false,
+      invoiceDetails: null,
+      error: {
+        code: 'ORDER_NOT_FOUND',
+        message: 'no open order for TABLE never-pushed: push its items with PUT /orders/TABLE/never-pushed before paying',
+      },
+    });
+  });
+
+  it('an orderAmount that is not the order’s items total, naming both amounts', async () => {
+    const payment = await pushSeedOrder();
+    payment.paymentObject.orderAmount = 60;
+    payment.paymentObject.total = 66.1;
+    payment.paymentObject.methods[0].value = 66.1;
+    await post(stack, '/order/payment', payment, token);
+    const { body } = await pollUntilFinished(payment);
+    expect(body.error).toEqual({
+      code: 'ORDER_AMOUNT_MISMATCH',
+      message: `orderAmount R$ 60.00 differs from the order's items total R$ 61.00 for TABLE ${payment.orderKey}`,
+    });
+    const { Items = [] } = await stack.documents.send(new ScanCommand({ TableName: stack.env[envName.table('numbering')] }));
+    expect(Items.filter((i) => String(i.pk).startsWith('GAP#'))).toEqual([]);
+  });
+
+  it('a SEFAZ rejection, with its cStat and xMotivo', async () => {
+    const payment = await pushSeedOrder();
+    stack.sefaz.control.rejectNext('778', 'Rejeição: Informado NCM inexistente');
+    await post(stack, '/order/payment', payment, token);
+    const { body } = await pollUntilFinished(payment);
+    expect(body).toMatchObject({
+      success: false,
+      invoiceDetails: null,
+      error: { code: '778', message: 'Rejeição: Informado NCM inexistente' },
+    });
+  });
+});
+
+describe('SEFAZ trouble', () => {
+  it('down, then back: the job is retried with the same number and key until authorized', async () => {
+    const payment = await pushSeedOrder();
+    await stack.sefaz.control.down('refuse');
+    await post(stack, '/order/payment', payment, token);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await post(stack, '/order/payment', payment, token)).status).toBe(208);
+    await stack.sefaz.control.up();
+    const { body } = await pollUntilFinished(payment);
+    expect(body.success).toBe(true);
+    const record = await stack.documents.send(
+      new GetCommand({
+        TableName: stack.env[envName.table('payments')],
+        Key: { pk: `ORDER#${SEED_INTEGRATION}#TABLE#${payment.orderKey}` },
+      }),
+    );
+    expect(record.Item!.processingAttempts).toBeGreaterThan(1);
+    const numbered = await stack.documents.send(
+      new GetCommand({ TableName: stack.env[envName.table('numbering')], Key: { pk: `NUMBERED#${record.Item!.paymentId}` } }),
+    );
+    expect(body.invoiceDetails.invoiceKey.slice(25, 34)).toBe(String(numbered.Item!.nNF).padStart(9, '0'));
+  });
+
+  it('a 5xx after the number was taken: the retry reuses the same nNF, cNF and key', async () => {
+    const payment = await pushSeedOrder();
+    stack.sefaz.control.failWith(503, 1);
+    const before = await counter();
+    await post(stack, '/order/payment', payment, token);
+    const { body } = await pollUntilFinished(payment);
+    expect(body.success).toBe(true);
+    expect(await counter()).toBe(before + 1);
+    expect(stack.sefaz.control.calls().authorization).toBe(2);
+  });
+
+  it('unreachable through every attempt: the job lands in the DLQ and the payment says so', async () => {
+    const payment = await pushSeedOrder();
+    await stack.sefaz.control.down('reset');
+    await post(stack, '/order/payment', payment, token);
+    const { status, body } = await pollUntilFinished(payment, 30_000);
+    expect(status).toBe(200);
+    expect(body.success).toBe(false);
+    expect(body.error.code).toBe('SEFAZ_UNAVAILABLE');
+    expect(body.error.message).toMatch(new RegExp(`^SEFAZ did not answer after ${queues.nfceRequests.maxReceiveCount} attempts`));
+    await expect.poll(() => dlqDepth(), { timeout: 5_000 }).toBe(1);
+  });
+});
+
+async function counter(): Promise<number> {
+  const { Item } = await stack.documents.send(
+    new GetCommand({ TableName: stack.env[envName.table('numbering')], Key: { pk: 'NNF#82373077000171#1' } }),
+  );
+  return Number(Item?.lastNNF ?? 0);
+}
+
+async function dlqDepth(): Promise<number> {
+  const { Attributes } = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: stack.queues.nfceRequests!.dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  return Number(Attributes!.ApproximateNumberOfMessages);
+}
