@@ -6,6 +6,12 @@
  *   npm run integration -- create --id <guid> --name "<store>" --local
  *   npm run integration -- create --id <guid> --name "<store>" --table <IntegrationsTableName> --usage-plan <UsagePlanId>
  *   npm run integration -- revoke --token <token> (--local | --table <IntegrationsTableName>)
+ *   A1_PASSWORD=… npm run integration -- fiscal --id <guid> --emitter emitter.json --catalog catalog.json \
+ *     --pfx a1.p12 [--receipt-columns 48] (--local | --table <IntegrationsTableName>)
+ *
+ * `fiscal` stores the emitter (without its CSC) and the catalog in the integrations table and the
+ * A1 certificate with its password and the CSC in Secrets Manager (`checkout/nfce/<id>`); the
+ * certificate must open with the password and belong to the emitter's CNPJ.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,8 +20,15 @@ import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetAp
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { IntegrationStore, type Integration } from '../functions/auth/integrations.ts';
-import { localName } from '../lib/manifest.ts';
+import { openA1 } from '../functions/nfce/certificate.ts';
+import { fiscalItemSchema, nfceSecretSchema } from '../functions/nfce/config.ts';
+import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
+import { GUID } from '../functions/shared/validation.ts';
+import { envName, localName, secrets } from '../lib/manifest.ts';
+import { provisionFiscal } from '../lib/local/fiscal.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision.ts';
 
@@ -28,9 +41,14 @@ const { positionals, values } = parseArgs({
     local: { type: 'boolean', default: false },
     table: { type: 'string' },
     'usage-plan': { type: 'string' },
+    emitter: { type: 'string' },
+    catalog: { type: 'string' },
+    pfx: { type: 'string' },
+    'receipt-columns': { type: 'string' },
   },
 });
 const command = positionals[0];
+const guid = z.string({ error: '--id is required' }).regex(GUID, '--id must be a lower-case GUID');
 
 function store(): IntegrationStore {
   if (values.local) {
@@ -93,9 +111,82 @@ async function main(): Promise<void> {
       .min(20, '--token is required')
       .parse(values.token ?? '');
     console.log((await store().revokeToken(token)) ? 'token revoked' : 'no such token');
+  } else if (command === 'fiscal') {
+    await storeFiscal();
   } else {
-    throw new Error('usage: integration create|revoke … (see the comment at the top of bin/integration.ts)');
+    throw new Error('usage: integration create|revoke|fiscal … (see the comment at the top of bin/integration.ts)');
   }
+}
+
+async function storeFiscal(): Promise<void> {
+  const id = guid.parse(values.id);
+  const file = (flag: 'emitter' | 'catalog' | 'pfx') =>
+    resolve(
+      z
+        .string()
+        .min(1, `--${flag} is required`)
+        .parse(values[flag] ?? ''),
+    );
+  const emitter = emitterSchema.parse(JSON.parse(readFileSync(file('emitter'), 'utf8')));
+  const catalog = catalogSchema.parse(JSON.parse(readFileSync(file('catalog'), 'utf8')));
+  const pfx = readFileSync(file('pfx'));
+  const password = z.string({ error: 'A1_PASSWORD must hold the certificate password' }).parse(process.env.A1_PASSWORD);
+  const certificate = openA1(pfx, password);
+  if (certificate.cnpj !== emitter.cnpj)
+    throw new Error(`the certificate belongs to CNPJ ${certificate.cnpj}, the emitter is ${emitter.cnpj}`);
+  const receiptColumns = values['receipt-columns'] === '48' ? 48 : 32;
+
+  if (values.local) {
+    const demo = z
+      .object({ sefaz: z.object({ url: z.url() }), emulators: z.object({ dynamodb: z.url() }) })
+      .parse(JSON.parse(readFileSync(resolve(projectRoot, '.local/demo.json'), 'utf8')));
+    const client = new DynamoDBClient({
+      region: LOCAL_REGION,
+      endpoint: demo.emulators.dynamodb,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const env = {
+      [envName.table('integrations')]: localName.table('integrations'),
+      LOCAL_SECRETS_DIR: resolve(projectRoot, '.local/secrets'),
+    };
+    await provisionFiscal(DynamoDBDocumentClient.from(client), env, demo.sefaz.url, {
+      integrationHubServiceId: id,
+      emitter,
+      catalog,
+      receiptColumns,
+      pfx,
+      password,
+    });
+    console.log(`fiscal setup of ${id} stored locally (restart npm start so its SEFAZ simulator learns the CSC)`);
+    return;
+  }
+  const table = z
+    .string()
+    .min(1, '--table is required (the IntegrationsTableName output of cdk deploy) unless --local')
+    .parse(values.table ?? '');
+  const { csc, ...stored } = emitter;
+  const item = fiscalItemSchema.parse({ emitter: stored, catalog, receiptColumns });
+  await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
+    new PutCommand({ TableName: table, Item: { pk: `FISCAL#${id}`, ...item } }),
+  );
+  const secretName = `${secrets.nfce.prefix}${id}`;
+  const secretString = JSON.stringify(nfceSecretSchema.parse({ pfxBase64: pfx.toString('base64'), password, csc }));
+  const manager = new SecretsManagerClient({});
+  try {
+    await manager.send(
+      new CreateSecretCommand({
+        Name: secretName,
+        SecretString: secretString,
+        Description: `A1 certificate and CSC of integration ${id}`,
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceExistsException') throw error;
+    await manager.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: secretString }));
+  }
+  console.log(
+    `fiscal setup of ${id} stored: emitter ${emitter.cnpj} série ${emitter.serie}, tpAmb ${emitter.tpAmb}; secret ${secretName}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { IntegrationStore } from '../functions/auth/integrations.ts';
+import { createTestA1 } from '../functions/nfce/certificate.ts';
+import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
+import { provisionFiscal, storedCscs } from '../lib/local/fiscal.ts';
 import { envName } from '../lib/manifest.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { rearmInFlightPayments } from '../lib/local/recover.ts';
@@ -15,6 +18,7 @@ import { startLocalStack } from '../lib/local/stack.ts';
 const DEMO_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde'; // the seed's integrationHubServiceId
 const localDir = resolve(projectRoot, '.local');
 const demoFile = resolve(localDir, 'demo.json');
+const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(projectRoot, path), 'utf8'));
 const port = z.coerce
   .number()
   .int()
@@ -23,8 +27,12 @@ const port = z.coerce
   .parse(process.env.PORT ?? 3000);
 
 mkdirSync(localDir, { recursive: true });
+const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_009_V4');
 const stack = await startLocalStack({
   dataDir: resolve(localDir, 'data'),
+  secretsDir: resolve(localDir, 'secrets'),
+  // The SEFAZ simulator validates against the official XSDs when ../shared is beside the project.
+  ...(existsSync(schemasDir) ? { schemasDir } : {}),
   port,
   timers: true,
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' },
@@ -43,8 +51,29 @@ const kept = previous.integrations?.[0]?.token;
 // Tokens are stored hashed: the plaintext survives restarts only in this git-ignored file.
 const token = kept && (await integrations.callerForToken(kept)) ? kept : await integrations.issueToken(integration);
 
+// The demo store's fiscal setup: the seed's emitter and a self-signed stand-in for its A1,
+// generated once and kept under .local/ (never a real certificate).
+const certificateFile = resolve(localDir, 'demo-a1.p12');
+const certificatePassword = 'demo-local-only';
+if (!existsSync(certificateFile)) {
+  writeFileSync(certificateFile, createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: certificatePassword }), {
+    mode: 0o600,
+  });
+}
+const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
+  integrationHubServiceId: DEMO_INTEGRATION,
+  emitter: emitterSchema.parse(readJson('fixtures/nfce/demo-emitter.json')),
+  catalog: catalogSchema.parse(readJson('fixtures/nfce/demo-catalog.json')),
+  pfx: readFileSync(certificateFile),
+  password: certificatePassword,
+});
+stack.registerCsc(emitter.cnpj, emitter.csc);
+// Integrations provisioned with `npm run integration -- fiscal --local` in earlier runs.
+for (const [cnpj, csc] of await storedCscs(stack.documents, stack.env)) stack.registerCsc(cnpj, csc);
+
 const demo = {
   baseUrl: stack.baseUrl,
+  sefaz: { url: stack.sefaz.url, autorizacao: emitter.urls.autorizacao, statusServico: emitter.urls.statusServico },
   integrations: [{ integrationHubServiceId: DEMO_INTEGRATION, name: integration.name, token }],
   emulators: { dynamodb: stack.emulators.dynamodb, sqs: stack.emulators.sqs, s3: stack.emulators.s3 },
   queues: Object.fromEntries(Object.entries(stack.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
@@ -55,10 +84,14 @@ console.log(`
 Checkout backend running locally.
   API          ${stack.baseUrl}
   DynamoDB     ${stack.emulators.dynamodb}   SQS ${stack.emulators.sqs}   S3 ${stack.emulators.s3}
+  SEFAZ (sim)  ${emitter.urls.autorizacao}
   Demo token   in .local/demo.json (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}
 
-Try it:
+Try it (push table 2's tab, then pay it; repeat the POST until it answers 200):
   TOKEN=$(node -p 'require("./.local/demo.json").integrations[0].token')
+  curl -i -X PUT ${stack.baseUrl}/orders/TABLE/2 \\
+    -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    --data @fixtures/order-mesa/order-table-2.json
   curl -i -X POST ${stack.baseUrl}/order/payment \\
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     --data @fixtures/order-mesa/payment-request.json

@@ -116,7 +116,12 @@ export type Access = 'read' | 'readWrite';
 export type Trigger =
   | { kind: 'http'; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; auth: 'bearer' }
   | { kind: 'authorizer' }
-  | { kind: 'queue'; queue: QueueName; batchSize: number }
+  | {
+      kind: 'queue';
+      queue: QueueName;
+      batchSize: number;
+      /** Batches processed at once (Lambda's event source maximum concurrency, ≥ 2). */ maxConcurrency: number;
+    }
   | { kind: 'schedule'; everyMinutes: number; description: string };
 
 export interface FunctionSpec {
@@ -158,12 +163,13 @@ export const functions = {
     trigger: { kind: 'http', method: 'PUT', path: '/orders/{orderKeyType}/{orderKey}', auth: 'bearer' },
     timeoutSeconds: 10,
     memoryMb: 512,
-    tables: { orders: 'readWrite', payments: 'read' },
+    // readWrite on payments: a new tab archives the order's finished payment.
+    tables: { orders: 'readWrite', payments: 'readWrite' },
   },
   nfceIssuer: {
     entry: 'functions/nfce/issuer.handler.ts',
     description: 'Issues the NFC-e of a queued payment: number, build, sign, store, authorize at SEFAZ',
-    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 1 },
+    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 1, maxConcurrency: 10 },
     timeoutSeconds: 30,
     memoryMb: 1024,
     tables: { payments: 'readWrite', orders: 'readWrite', numbering: 'readWrite', invoices: 'readWrite', integrations: 'read' },

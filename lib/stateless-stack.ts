@@ -59,6 +59,7 @@ export class StatelessStack extends Stack {
           fn(name).addEventSource(
             new SqsEventSource(props.resources.queues[trigger.queue], {
               batchSize: trigger.batchSize,
+              maxConcurrency: trigger.maxConcurrency,
               reportBatchItemFailures: true,
             }),
           );

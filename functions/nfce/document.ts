@@ -372,8 +372,9 @@ function additionalInfo(
   const persons = request.paymentObject.numberPersons;
   if (persons) parts.push(`Pessoas: ${persons}`);
   if (order.notes) parts.push(order.notes);
+  const brl = (centavos: number) => formatReais(centavos).replace('.', ',');
   parts.push(
-    `Valor aproximado dos tributos deste cupom: Federal R$ ${formatReais(tax.federal)} Estadual R$ ${formatReais(tax.state)} Municipal R$ ${formatReais(tax.municipal)} Fonte: IBPT`,
+    `Valor aproximado dos tributos deste cupom: Federal R$ ${brl(tax.federal)} Estadual R$ ${brl(tax.state)} Municipal R$ ${brl(tax.municipal)} Fonte: IBPT`,
   );
   return schemaText(parts.join(' | '), 5000);
 }

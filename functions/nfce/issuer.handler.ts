@@ -49,29 +49,26 @@ const { maxReceiveCount, visibilityTimeoutSeconds } = queues.nfceRequests;
 const processor = new BatchProcessor(EventType.SQS);
 
 async function issueRecord(record: SQSRecord): Promise<void> {
-  const job: unknown = JSON.parse(record.body);
   logger.appendKeys({ correlationId: record.messageAttributes.correlationId?.stringValue ?? record.messageId });
   const receiveCount = Number(record.attributes.ApproximateReceiveCount);
   try {
-    const outcome = await issue(job, { receiveCount, maxReceiveCount }, deps);
+    const outcome = await issue(JSON.parse(record.body), { receiveCount, maxReceiveCount }, deps);
     logger.info('job done', { outcome, receiveCount });
   } catch (error) {
-    if (error instanceof SefazUnavailable) {
-      // Back off exponentially instead of waiting out the whole visibility timeout each time; after
-      // the last attempt, release the message at once so SQS moves it to the DLQ.
-      const backoff = Math.round((env.RETRY_BASE_SECONDS as number) * 2 ** (receiveCount - 1));
-      const delay = receiveCount >= maxReceiveCount ? 0 : Math.min(visibilityTimeoutSeconds, backoff);
-      await sqs().send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: text(envName.queueUrl('nfceRequests')),
-          ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: delay,
-        }),
-      );
+    // Back off exponentially instead of waiting out the whole visibility timeout each time; after
+    // the last attempt, release the message at once so SQS moves it to the DLQ.
+    const backoff = Math.round((env.RETRY_BASE_SECONDS as number) * 2 ** (receiveCount - 1));
+    const delay = receiveCount >= maxReceiveCount ? 0 : Math.min(visibilityTimeoutSeconds, backoff);
+    await sqs().send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: text(envName.queueUrl('nfceRequests')),
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: delay,
+      }),
+    );
+    if (error instanceof SefazUnavailable)
       logger.warn('SEFAZ unavailable; retrying later', { receiveCount, retryInSeconds: delay, reason: error.message });
-    } else {
-      logger.error('job failed', { receiveCount, error: error as Error });
-    }
+    else logger.error('job failed', { receiveCount, retryInSeconds: delay, error: error as Error });
     throw error;
   }
 }

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { z } from 'zod';
 import type { OrderItem } from '../nfce/document.ts';
 import { toCentavos } from '../shared/money.ts';
-import { amount, guid } from '../shared/validation.ts';
+import { guid, reais } from '../shared/validation.ts';
 import { ORDER_KEY_TYPES } from '../payments/request.ts';
 
 /**
@@ -10,10 +10,11 @@ import { ORDER_KEY_TYPES } from '../payments/request.ts';
  * later, by Cielo's Order Manager); money in reais as in the Order Mesa API, kept in centavos.
  */
 
+// Bounds keep quantity (ten-thousandths) × unit price (centavos) below 2^53, so totals are exact.
 const quantity = z
   .number()
   .gt(0)
-  .max(999_999)
+  .max(9_999)
   .refine((q) => Math.abs(q * 10_000 - Math.round(q * 10_000)) < 1e-6, { message: 'must have at most 4 decimal places' });
 
 export const orderBodySchema = z.object({
@@ -24,7 +25,7 @@ export const orderBodySchema = z.object({
         sku: z.string().trim().min(1).max(60),
         name: z.string().trim().min(1).max(120),
         quantity,
-        unitPrice: amount,
+        unitPrice: reais({ max: 100_000 }),
         unit: z.string().trim().min(1).max(6).default('UN'),
       }),
     )

@@ -28,12 +28,18 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   logger.appendKeys({ correlationId: correlationIdOf(event) });
   try {
     const path = orderPathSchema.safeParse(event.pathParameters ?? {}, { reportInput: true });
-    const body = orderBodySchema.safeParse(parseJsonBody(bodyText(event, api.maxBodyBytes)), { reportInput: true });
-    const errors = [
-      ...(path.success ? [] : fieldErrors(path.error, 'path')),
-      ...(body.success ? [] : fieldErrors(body.error, 'body')),
-    ];
-    if (!path.success || !body.success) throw new ClientError(400, errors);
+    const pathErrors = path.success ? [] : fieldErrors(path.error, 'path');
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(bodyText(event, api.maxBodyBytes));
+    } catch (error) {
+      // Every problem in one answer: the path's too, when the body is not JSON.
+      if (error instanceof ClientError && error.statusCode === 400) throw new ClientError(400, [...pathErrors, ...error.errors]);
+      throw error;
+    }
+    const body = orderBodySchema.safeParse(parsed, { reportInput: true });
+    if (!path.success || !body.success)
+      throw new ClientError(400, [...pathErrors, ...(body.success ? [] : fieldErrors(body.error, 'body'))]);
     if (body.data.integrationHubServiceId !== callerIntegration(event)) {
       throw new ClientError(403, [
         { key: 'integrationHubServiceId', message: 'body.integrationHubServiceId is not the integration this token belongs to' },
@@ -50,15 +56,23 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
         },
       ]);
     }
+    // A new tab: the order's finished payment is archived, so the next payment starts afresh
+    // instead of replaying the old answer.
+    if (payment && !(await payments.release(payment))) {
+      throw new ClientError(409, [
+        { key: 'orderKey', message: `path.orderKey ${orderKeyType} ${orderKey} has a new payment in progress; retry` },
+      ]);
+    }
     const items = toOrderItems(body.data);
     const updatedAt = saoPauloIso(new Date());
+    const notes = body.data.notes || undefined;
     const existed = await orders.put({
       pk: ref,
       integrationHubServiceId: body.data.integrationHubServiceId,
       orderKeyType,
       orderKey,
       items,
-      ...(body.data.notes ? { notes: body.data.notes } : {}),
+      ...(notes ? { notes } : {}),
       source: 'POS',
       updatedAt,
     });
@@ -69,7 +83,7 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
       orderKeyType,
       orderKey,
       items: body.data.items,
-      notes: body.data.notes ?? null,
+      notes: notes ?? null,
       itemsTotal: Number(formatReais(total)),
       updatedAt,
     });

@@ -1,4 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { tables } from '../../lib/manifest.ts';
 import { PENDING, type PaymentRecord, type PaymentResult } from './record.ts';
 
@@ -20,6 +27,11 @@ export interface PaymentStore {
    * retryable may start again: an operator redrove its job from the DLQ). False otherwise.
    */
   startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean>;
+  /**
+   * Archives a finished payment and frees its order's slot: the next request for the order,
+   * even an identical one, is a new payment. False when the slot holds something else.
+   */
+  release(record: PaymentRecord): Promise<boolean>;
   /** Stores the result the POS gets with 200; once, for this payment only. */
   finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void>;
 }
@@ -126,6 +138,25 @@ export class DynamoPaymentStore implements PaymentStore {
       }),
     );
     return Items as PaymentRecord[];
+  }
+
+  async release(record: PaymentRecord): Promise<boolean> {
+    await this.archive(record);
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: record.pk },
+          ConditionExpression: 'paymentId = :id AND #status = :done',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':id': record.paymentId, ':done': 'DONE' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean> {

@@ -15,8 +15,13 @@ export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const guid = z.string().regex(GUID, { message: 'must be a valid GUID' });
 
 const CENTAVOS_MESSAGE = 'must be an amount in reais with at most 2 decimal places (whole centavos)';
-export const amount = z.number().min(0).refine(isWholeCentavos, { message: CENTAVOS_MESSAGE });
-export const positiveAmount = z.number().gt(0).refine(isWholeCentavos, { message: CENTAVOS_MESSAGE });
+/** An upper bound keeps every sum of centavos far inside Number's exact integers. */
+export function reais(options: { positive?: boolean; max?: number } = {}) {
+  const base = options.positive ? z.number().gt(0) : z.number().min(0);
+  return base.max(options.max ?? 10_000_000).refine(isWholeCentavos, { message: CENTAVOS_MESSAGE });
+}
+export const amount = reais();
+export const positiveAmount = reais({ positive: true });
 
 /** `where` names the part of the request: `body`, `path`, `query`. */
 export function fieldErrors(error: z.ZodError, where: string): FieldError[] {

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fiscalItemSchema, nfceSecretSchema } from '../../functions/nfce/config.ts';
 import type { Catalog, Emitter } from '../../functions/nfce/fiscal.ts';
 import { envName, secrets } from '../manifest.ts';
@@ -47,4 +47,27 @@ export async function provisionFiscal(
   const name = `${secrets.nfce.prefix}${setup.integrationHubServiceId}`;
   writeFileSync(join(dir, `${encodeURIComponent(name)}.json`), JSON.stringify(secret), { mode: 0o600 });
   return { ...emitter, csc };
+}
+
+/** Every locally provisioned emitter's CSC, for the SEFAZ simulator to check QR codes with. */
+export async function storedCscs(
+  db: DynamoDBDocumentClient,
+  env: Record<string, string>,
+): Promise<Map<string, { id: string; token: string }>> {
+  const cscs = new Map<string, { id: string; token: string }>();
+  const { Items = [] } = await db.send(
+    new ScanCommand({
+      TableName: env[envName.table('integrations')]!,
+      FilterExpression: 'begins_with(pk, :fiscal)',
+      ExpressionAttributeValues: { ':fiscal': 'FISCAL#' },
+    }),
+  );
+  for (const item of Items) {
+    const id = String(item.pk).slice('FISCAL#'.length);
+    const file = join(env.LOCAL_SECRETS_DIR!, `${encodeURIComponent(`${secrets.nfce.prefix}${id}`)}.json`);
+    const secret = nfceSecretSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    const fiscal = fiscalItemSchema.safeParse(item);
+    if (secret.success && fiscal.success) cscs.set(fiscal.data.emitter.cnpj, secret.data.csc);
+  }
+  return cscs;
 }

@@ -5,12 +5,14 @@ import { invoke, type Handler } from './invoke.ts';
 import { LOCAL_REGION } from './provision.ts';
 
 const IDLE_PAUSE_MS = 250;
+const LONG_POLL_SECONDS = 1;
 
 export interface PollerOptions {
   sqs: SQSClient;
   queueUrl: string;
   queueArn: string;
   batchSize: number;
+  visibilityTimeoutSeconds: number;
   name: string;
   spec: FunctionSpec;
   handler: Handler;
@@ -27,7 +29,9 @@ export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
   const loop = (async () => {
     while (running) {
       try {
-        if ((await pollOnce(options)) === 0) await new Promise((resolve) => setTimeout(resolve, IDLE_PAUSE_MS));
+        const received = await pollOnce(options);
+        if (received === 0 && options.visibilityTimeoutSeconds <= LONG_POLL_SECONDS)
+          await new Promise((resolve) => setTimeout(resolve, IDLE_PAUSE_MS));
       } catch (error) {
         options.onError(error);
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -47,9 +51,9 @@ export async function pollOnce(options: PollerOptions): Promise<number> {
     new ReceiveMessageCommand({
       QueueUrl: options.queueUrl,
       MaxNumberOfMessages: Math.min(10, options.batchSize),
-      // Short polls: the emulator's long poll can hand out one message twice in a single receive
-      // when the queue's visibility timeout is shorter than the wait.
-      WaitTimeSeconds: 0,
+      // Long polls, as Lambda's pollers do, except on queues whose visibility timeout is not longer
+      // than the wait: there the emulator's long poll can hand out one message twice.
+      WaitTimeSeconds: options.visibilityTimeoutSeconds > LONG_POLL_SECONDS ? LONG_POLL_SECONDS : 0,
       MessageSystemAttributeNames: ['All'],
       // The emulator still reads the older name of the same parameter.
       AttributeNames: ['All'],

@@ -116,28 +116,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.burstLimit !== undefined ? { burstLimit: options.burstLimit } : {}),
   });
 
-  const pollers = await Promise.all(
-    loaded.flatMap((f) => {
-      const trigger = f.spec.trigger;
-      if (trigger.kind !== 'queue') return [];
-      const queue = provisioned.queues[trigger.queue];
-      if (!queue) throw new Error(`${f.name} is triggered by undeclared queue ${trigger.queue}`);
-      return [
-        clients.sqs
-          .send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['QueueArn'] }))
-          .then(({ Attributes }) =>
-            startPoller({
-              sqs: clients.sqs,
-              queueUrl: queue.url,
-              queueArn: Attributes?.QueueArn ?? '',
-              batchSize: trigger.batchSize,
-              ...f,
-              onError: (error) => log(`${f.name} batch failed`, error),
-            }),
-          ),
-      ];
-    }),
-  );
+  const pollers = (
+    await Promise.all(
+      loaded.flatMap((f) => {
+        const trigger = f.spec.trigger;
+        if (trigger.kind !== 'queue') return [];
+        const queue = provisioned.queues[trigger.queue];
+        if (!queue) throw new Error(`${f.name} is triggered by undeclared queue ${trigger.queue}`);
+        return [
+          clients.sqs
+            .send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['QueueArn'] }))
+            .then(({ Attributes }) =>
+              // One loop per concurrent batch, like the event source's maximum concurrency.
+              Array.from({ length: trigger.maxConcurrency }, () =>
+                startPoller({
+                  sqs: clients.sqs,
+                  queueUrl: queue.url,
+                  queueArn: Attributes?.QueueArn ?? '',
+                  batchSize: trigger.batchSize,
+                  visibilityTimeoutSeconds: queue.spec.visibilityTimeoutSeconds,
+                  ...f,
+                  onError: (error) => log(`${f.name} batch failed`, error),
+                }),
+              ),
+            ),
+        ];
+      }),
+    )
+  ).flat();
 
   const scheduled = loaded.flatMap((f) =>
     f.spec.trigger.kind === 'schedule' ? [{ ...f, everyMinutes: f.spec.trigger.everyMinutes }] : [],

@@ -283,11 +283,11 @@ describe('queue triggers', () => {
     }
   });
 
-  // A test-only consumer (the manifest has none yet), on an existing handler file.
+  // A test-only consumer whose timeout the stack must check against the queue.
   const consumer: FunctionSpec = {
     entry: 'functions/payments/requeue.handler.ts',
     description: 'test-only queue consumer',
-    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 7 },
+    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 7, maxConcurrency: 2 },
     timeoutSeconds: 30,
     memoryMb: 256,
     buckets: { fiscal: 'readWrite' },
@@ -299,6 +299,7 @@ describe('queue triggers', () => {
         FunctionName: { Ref: id(stateless.functions.nfceIssuer!) },
         EventSourceArn: imported(stateful.queues.nfceRequests.queueArn),
         BatchSize: 1,
+        ScalingConfig: { MaximumConcurrency: 10 },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       },
     ]);

@@ -15,7 +15,7 @@ beforeAll(async () => {
       probeConsumer: {
         entry: probe,
         description: 'test consumer',
-        trigger: { kind: 'queue', queue: 'probe' as never, batchSize: 5 },
+        trigger: { kind: 'queue', queue: 'probe' as never, batchSize: 5, maxConcurrency: 1 },
         timeoutSeconds: 5,
         memoryMb: 128,
       },

@@ -53,7 +53,7 @@ describe('the seed’s NFC-e, rebuilt', () => {
 
   it('writes the table, persons and approximate taxes in infCpl', () => {
     expect(document.infCpl).toBe(
-      'Mesa: 7 | Pessoas: 1 | Valor aproximado dos tributos deste cupom: Federal R$ 9.02 Estadual R$ 12.42 Municipal R$ 0.00 Fonte: IBPT',
+      'Mesa: 7 | Pessoas: 1 | Valor aproximado dos tributos deste cupom: Federal R$ 9,02 Estadual R$ 12,42 Municipal R$ 0,00 Fonte: IBPT',
     );
   });
 });

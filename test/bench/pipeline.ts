@@ -1,0 +1,59 @@
+/** (b) POST → authorized 200 through the local stack, SEFAZ answering after a fixed delay. */
+import { randomUUID } from 'node:crypto';
+import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { provisionFiscal } from '../../lib/local/fiscal.ts';
+import { fixture, seedPayment } from '../support/fixtures.ts';
+import { demoCatalog, demoEmitter } from '../support/nfce.ts';
+import { issueToken, SEED_INTEGRATION } from '../support/stack.ts';
+import { benchStack, measure } from './harness.ts';
+
+const stack = await benchStack();
+try {
+  const SEFAZ_DELAY_MS = 200;
+  const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 40);
+  const token = await issueToken(stack, SEED_INTEGRATION);
+  const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
+    integrationHubServiceId: SEED_INTEGRATION,
+    emitter: demoEmitter(),
+    catalog: demoCatalog(),
+    pfx: createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: 'bench' }),
+    password: 'bench',
+  });
+  stack.registerCsc(emitter.cnpj, emitter.csc);
+  stack.sefaz.control.setDelay(SEFAZ_DELAY_MS);
+  const order = fixture('order-mesa/order-table-2.json');
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${stack.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  };
+  const runId = randomUUID().slice(0, 6);
+  for (let i = 0; i < PAYMENTS; i++) {
+    if ((await call('PUT', `/orders/TABLE/${runId}-${i}`, order)) !== 201) throw new Error('order refused');
+  }
+  const sample = await measure('POST → 200 minus the SEFAZ delay', PAYMENTS, 4, async (i) => {
+    const key = `${runId}-${i}`;
+    const payment = { ...seedPayment(), orderKey: key };
+    for (
+      let status = await call('POST', '/order/payment', payment);
+      status !== 200;
+      status = await call('POST', '/order/payment', payment)
+    ) {
+      if (status !== 202 && status !== 208) throw new Error(`payment answered ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+  const overhead = (ms: number) => (ms - SEFAZ_DELAY_MS).toFixed(1).padStart(6);
+  console.log(
+    `\nPayment → authorized NFC-e, ${PAYMENTS} payments, 4 POS at once, SEFAZ delay ${SEFAZ_DELAY_MS} ms (polls every 5 ms)`,
+  );
+  console.log(
+    `  pipeline overhead beyond SEFAZ         p50 ${overhead(sample.p50)} ms   p99 ${overhead(sample.p99)} ms   (${sample.perSecond.toFixed(1)} payments/s)`,
+  );
+} finally {
+  await stack.close();
+}
