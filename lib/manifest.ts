@@ -139,6 +139,15 @@ export interface FunctionSpec {
   secrets?: readonly SecretName[];
 }
 
+/** Both invoice routes: one handler, read-only on the invoices index and the fiscal bucket. */
+const invoiceReader = {
+  entry: 'functions/nfce/invoice.handler.ts',
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  tables: { invoices: 'read' },
+  buckets: { fiscal: 'read' },
+} as const;
+
 export const functions = {
   authorizer: {
     entry: 'functions/auth/authorizer.handler.ts',
@@ -177,22 +186,14 @@ export const functions = {
     secrets: ['nfce'],
   },
   invoiceXml: {
-    entry: 'functions/nfce/invoice.handler.ts',
+    ...invoiceReader,
     description: 'GET /invoices/{invoiceKey}: the authorized nfeProc XML',
     trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}', auth: 'bearer' },
-    timeoutSeconds: 10,
-    memoryMb: 256,
-    tables: { invoices: 'read' },
-    buckets: { fiscal: 'read' },
   },
   invoiceReceipt: {
-    entry: 'functions/nfce/invoice.handler.ts',
+    ...invoiceReader,
     description: 'GET /invoices/{invoiceKey}/receipt: the DANFE NFC-e text, for a reprint',
     trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}/receipt', auth: 'bearer' },
-    timeoutSeconds: 10,
-    memoryMb: 256,
-    tables: { invoices: 'read' },
-    buckets: { fiscal: 'read' },
   },
   paymentRequeue: {
     entry: 'functions/payments/requeue.handler.ts',

@@ -111,6 +111,8 @@ export const emitterSchema = z.object({
     urlChave: z.url(),
     autorizacao: z.url(),
     statusServico: z.url(),
+    /** NFeConsultaProtocolo4; SP's sits beside NFeAutorizacao4 and is derived from it when absent. */
+    consultaProtocolo: z.url().optional(),
   }),
   technicalContact: z
     .object({

@@ -13,7 +13,7 @@ import { FiscalConfig } from './config.ts';
 import { DynamoInvoices, S3Documents } from './invoices.ts';
 import { issue, type IssuerDeps } from './issuer.ts';
 import { DynamoNumbering } from './numbering.ts';
-import { authorize, SefazUnavailable } from './sefaz.ts';
+import { authorize, consultProtocol, SefazUnavailable } from './sefaz.ts';
 
 const env = readEnv({
   [envName.table('payments')]: z.string().min(1),
@@ -38,6 +38,8 @@ const deps: IssuerDeps = {
   documents: new S3Documents(s3(), text(envName.bucket('fiscal'))),
   invoices: new DynamoInvoices(dynamo(), text(envName.table('invoices'))),
   authorize: (url, xml, tls) => authorize(url, xml, { tls, timeoutMs: (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000 }),
+  consultProtocol: (url, chave, tpAmb, tls) =>
+    consultProtocol(url, chave, tpAmb, { tls, timeoutMs: (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000 }),
   now: () => new Date(),
   verProc: 'checkout 0.1',
   log: {

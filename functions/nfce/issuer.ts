@@ -42,6 +42,7 @@ export interface IssuerDeps {
   documents: DocumentStore;
   invoices: InvoiceIndex;
   authorize: (url: string, enviNFeXml: string, tls: ClientTls) => Promise<AuthorizationAnswer>;
+  consultProtocol: (url: string, chave: string, tpAmb: 1 | 2, tls: ClientTls) => Promise<AuthorizationAnswer>;
   now: () => Date;
   verProc: string;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
@@ -57,6 +58,8 @@ export type IssueOutcome = 'authorized' | 'failed' | 'finished-without-invoice' 
 
 /** Lot processed (104) with the NFC-e authorized (100), or authorized late (150). */
 const AUTHORIZED = new Set(['100', '150']);
+/** Rejeição: Duplicidade de NF-e (the same key). */
+const DUPLICATE = '204';
 
 export async function issue(message: unknown, delivery: Delivery, deps: IssuerDeps): Promise<IssueOutcome> {
   const job = paymentJobSchema.parse(message);
@@ -148,12 +151,18 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
   const signedKey = `${folder}/signed.xml`;
   await deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml');
 
+  const tls = { key: certificate.privateKeyPem, cert: certificate.certificatePem };
   let answer: AuthorizationAnswer;
   try {
-    answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), {
-      key: certificate.privateKeyPem,
-      cert: certificate.certificatePem,
-    });
+    answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
+    if (answer.protocol?.cStat === DUPLICATE) {
+      // This very key is already authorized: an earlier attempt's answer was lost (a timeout, a
+      // crash). SEFAZ keeps its protocol; finish with that instead of failing an issued NFC-e.
+      const consulta =
+        emitter.urls.consultaProtocolo ?? emitter.urls.autorizacao.replace('NFeAutorizacao4', 'NFeConsultaProtocolo4');
+      const held = await deps.consultProtocol(consulta, signed.chave, emitter.tpAmb, tls);
+      if (held.protocol && AUTHORIZED.has(held.protocol.cStat)) answer = held;
+    }
   } catch (error) {
     if (error instanceof SefazUnavailable && delivery.receiveCount >= delivery.maxReceiveCount) {
       // Last attempt: the job goes to the DLQ and the POS learns why; a redrive starts it again.

@@ -12,6 +12,7 @@ import { NFE_NS } from './xml.ts';
 
 const SOAP_NS = 'http://www.w3.org/2003/05/soap-envelope';
 const WSDL = 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeAutorizacao4';
+const CONSULTA_WSDL = 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtocolo4';
 
 export class SefazUnavailable extends Error {
   override name = 'SefazUnavailable';
@@ -45,29 +46,43 @@ const protocolSchema = answerSchema.extend({
   dhRecbto: z.string().min(1),
 });
 
-export async function authorize(
-  url: string,
-  enviNFeXml: string,
-  options: { tls?: ClientTls; timeoutMs: number },
-): Promise<AuthorizationAnswer> {
-  const envelope =
-    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_NS}"><soap:Body>` +
-    `<nfeDadosMsg xmlns="${WSDL}">${enviNFeXml}</nfeDadosMsg></soap:Body></soap:Envelope>`;
-  const body = await post(url, envelope, `application/soap+xml;charset=utf-8;action="${WSDL}/nfeAutorizacaoLote"`, options);
-  return parseAnswer(body);
+type Options = { tls?: ClientTls; timeoutMs: number };
+
+const envelope = (wsdl: string, message: string) =>
+  `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_NS}"><soap:Body>` +
+  `<nfeDadosMsg xmlns="${wsdl}">${message}</nfeDadosMsg></soap:Body></soap:Envelope>`;
+
+export async function authorize(url: string, enviNFeXml: string, options: Options): Promise<AuthorizationAnswer> {
+  const body = await post(
+    url,
+    envelope(WSDL, enviNFeXml),
+    `application/soap+xml;charset=utf-8;action="${WSDL}/nfeAutorizacaoLote"`,
+    options,
+  );
+  return parseAnswer(body, 'retEnviNFe');
 }
 
-export function parseAnswer(body: string): AuthorizationAnswer {
+/**
+ * NFeConsultaProtocolo4: the protocol SEFAZ holds for a key. Used when an authorization answers
+ * 204 (duplicate): an earlier attempt was authorized but its answer never reached us.
+ */
+export async function consultProtocol(url: string, chave: string, tpAmb: 1 | 2, options: Options): Promise<AuthorizationAnswer> {
+  const message = `<consSitNFe xmlns="${NFE_NS}" versao="4.00"><tpAmb>${tpAmb}</tpAmb><xServ>CONSULTAR</xServ><chNFe>${chave}</chNFe></consSitNFe>`;
+  const action = `application/soap+xml;charset=utf-8;action="${CONSULTA_WSDL}/nfeConsultaNF"`;
+  return parseAnswer(await post(url, envelope(CONSULTA_WSDL, message), action, options), 'retConsSitNFe');
+}
+
+export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retConsSitNFe'): AuthorizationAnswer {
   let ret: Element | undefined;
   try {
     const doc = new DOMParser({ onError: () => undefined }).parseFromString(body, 'text/xml');
-    ret = doc.getElementsByTagNameNS(NFE_NS, 'retEnviNFe')[0];
+    ret = doc.getElementsByTagNameNS(NFE_NS, resultElement)[0];
   } catch {
     ret = undefined;
   }
-  if (!ret) throw new SefazUnavailable(`SEFAZ answered without a retEnviNFe: ${body.slice(0, 200)}`);
+  if (!ret) throw new SefazUnavailable(`SEFAZ answered without a ${resultElement}: ${body.slice(0, 200)}`);
   const lot = answerSchema.safeParse({ cStat: child(ret, 'cStat'), xMotivo: child(ret, 'xMotivo') });
-  if (!lot.success) throw new SefazUnavailable(`SEFAZ answered a retEnviNFe without cStat/xMotivo`);
+  if (!lot.success) throw new SefazUnavailable(`SEFAZ answered a ${resultElement} without cStat/xMotivo`);
   const protNFe = ret.getElementsByTagNameNS(NFE_NS, 'protNFe')[0];
   if (!protNFe) return lot.data;
   const infProt = protNFe.getElementsByTagNameNS(NFE_NS, 'infProt')[0];
@@ -88,7 +103,7 @@ function child(parent: Element, name: string): string | undefined {
   return undefined;
 }
 
-function post(url: string, body: string, contentType: string, options: { tls?: ClientTls; timeoutMs: number }): Promise<string> {
+function post(url: string, body: string, contentType: string, options: Options): Promise<string> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {

@@ -39,7 +39,16 @@ export interface PaymentStore {
 /** A failure worth trying again later (SEFAZ unreachable): a redriven job may restart the payment. */
 export const RETRYABLE_FAILURE = 'SEFAZ_UNAVAILABLE';
 
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+/** Runs a conditional write: true when it applied, false when its condition did not hold. */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
 
 export class DynamoPaymentStore implements PaymentStore {
   constructor(
@@ -55,8 +64,8 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async create(record: PaymentRecord, replacing?: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionally(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: record,
@@ -68,12 +77,8 @@ export class DynamoPaymentStore implements PaymentStore {
               }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async archive(record: PaymentRecord): Promise<void> {
@@ -84,8 +89,8 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async claimEnqueue(orderRef: string, paymentId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: orderRef },
@@ -102,17 +107,14 @@ export class DynamoPaymentStore implements PaymentStore {
             ':done': 'DONE',
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void> {
-    try {
-      await this.db.send(
+    // The slot moved on to another payment: this one was finished and replaced already.
+    await conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: orderRef },
@@ -120,11 +122,8 @@ export class DynamoPaymentStore implements PaymentStore {
           ConditionExpression: 'paymentId = :id',
           ExpressionAttributeValues: { ':at': at, ':id': paymentId },
         }),
-      );
-    } catch (error) {
-      // The slot moved on to another payment: this one was finished and replaced already.
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 
   async pendingEnqueue(limit: number): Promise<PaymentRecord[]> {
@@ -142,8 +141,8 @@ export class DynamoPaymentStore implements PaymentStore {
 
   async release(record: PaymentRecord): Promise<boolean> {
     await this.archive(record);
-    try {
-      await this.db.send(
+    return conditionally(() =>
+      this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: record.pk },
@@ -151,17 +150,13 @@ export class DynamoPaymentStore implements PaymentStore {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':id': record.paymentId, ':done': 'DONE' },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: orderRef },
@@ -179,17 +174,14 @@ export class DynamoPaymentStore implements PaymentStore {
             ':retryable': RETRYABLE_FAILURE,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void> {
-    try {
-      await this.db.send(
+    // Another delivery of the same job finished it first: its result stands.
+    await conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: orderRef },
@@ -204,10 +196,7 @@ export class DynamoPaymentStore implements PaymentStore {
             ':processing': 'PROCESSING',
           },
         }),
-      );
-    } catch (error) {
-      // Another delivery of the same job finished it first: its result stands.
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 }

@@ -32,6 +32,7 @@ export async function provisionFiscal(
       ...stored.urls,
       autorizacao: `${sefazUrl}/ws/NFeAutorizacao4.asmx`,
       statusServico: `${sefazUrl}/ws/NFeStatusServico4.asmx`,
+      consultaProtocolo: `${sefazUrl}/ws/NFeConsultaProtocolo4.asmx`,
     },
   };
   const item = fiscalItemSchema.parse({ emitter, catalog: setup.catalog, receiptColumns: setup.receiptColumns ?? 32 });
