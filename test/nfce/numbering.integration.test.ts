@@ -1,0 +1,55 @@
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoNumbering } from '../../functions/nfce/numbering.ts';
+import { localName, tables } from '../../lib/manifest.ts';
+import { startEmulators, type Emulators } from '../../lib/local/emulators.ts';
+import { localClients, provision } from '../../lib/local/provision.ts';
+
+let emulators: Emulators;
+let db: DynamoDBDocumentClient;
+let numbering: DynamoNumbering;
+const table = localName.table('numbering');
+const fresh = (nNF: number) => ({ cNF: String(10_000_000 + nNF), dhEmi: '2026-11-22T12:00:00-03:00' });
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  const clients = localClients(emulators);
+  await provision(clients, { tables: { numbering: tables.numbering }, queues: {}, buckets: {} });
+  db = DynamoDBDocumentClient.from(clients.dynamodb);
+  numbering = new DynamoNumbering(db, table);
+});
+afterAll(() => emulators?.close());
+
+describe('nNF per CNPJ and série', () => {
+  it('numbers payments in sequence, per series, and a payment keeps its number on every retry', async () => {
+    expect(await numbering.reserve('p-1', '82373077000171', 1, fresh)).toEqual({ nNF: 1, ...fresh(1) });
+    expect(await numbering.reserve('p-2', '82373077000171', 1, fresh)).toEqual({ nNF: 2, ...fresh(2) });
+    expect(await numbering.reserve('p-3', '82373077000171', 2, fresh)).toEqual({ nNF: 1, ...fresh(1) });
+    const retry = await numbering.reserve('p-1', '82373077000171', 1, () => ({
+      cNF: '99999999',
+      dhEmi: '2030-01-01T00:00:00-03:00',
+    }));
+    expect(retry).toEqual({ nNF: 1, ...fresh(1) });
+  });
+
+  it('fifty payments at once get fifty different numbers', async () => {
+    const numbers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => numbering.reserve(`c-${i}`, '11222333000181', 1, fresh)),
+    );
+    expect(numbers.map((n) => n.nNF).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('two deliveries of one job racing: one number for the payment, the other recorded as a gap', async () => {
+    const [a, b] = await Promise.all([
+      numbering.reserve('race', '33444555000172', 1, fresh),
+      numbering.reserve('race', '33444555000172', 1, fresh),
+    ]);
+    expect(a).toEqual(b);
+    const { Items = [] } = await db.send(new ScanCommand({ TableName: table }));
+    const gaps = Items.filter((i) => String(i.pk).startsWith('GAP#NNF#33444555000172#1#'));
+    // Both read "no reservation" before either wrote one only if they interleaved; then exactly one gap.
+    const counter = Items.find((i) => i.pk === 'NNF#33444555000172#1')!.lastNNF as number;
+    expect(gaps.map((g) => g.nNF)).toEqual(counter === 2 ? [a.nNF === 1 ? 2 : 1] : []);
+    expect(gaps.every((g) => g.paymentId === 'race')).toBe(true);
+  });
+});
