@@ -8,7 +8,6 @@ import { logger } from '../shared/logger.ts';
 import { takePayment, type IntakeOutcome } from './intake.ts';
 import { deps } from './wiring.ts';
 import { validatePaymentRequest } from './request.ts';
-import { DynamoPaymentStore } from './store.ts';
 
 /** Polling hint for the POS (seconds). */
 const RETRY_AFTER = { 'retry-after': '1' };

@@ -4,6 +4,7 @@ import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/l
 import { fiscalItemSchema, nfceSecretSchema } from '../../functions/nfce/config.ts';
 import type { Catalog, Emitter } from '../../functions/nfce/fiscal.ts';
 import { envName, secrets } from '../manifest.ts';
+import { sefazServices } from './sefaz/index.ts';
 
 export interface LocalFiscalSetup {
   integrationHubServiceId: string;
@@ -30,9 +31,9 @@ export async function provisionFiscal(
     ...stored,
     urls: {
       ...stored.urls,
-      autorizacao: `${sefazUrl}/ws/NFeAutorizacao4.asmx`,
-      statusServico: `${sefazUrl}/ws/NFeStatusServico4.asmx`,
-      consultaProtocolo: `${sefazUrl}/ws/NFeConsultaProtocolo4.asmx`,
+      autorizacao: `${sefazUrl}${sefazServices.authorization.path}`,
+      statusServico: `${sefazUrl}${sefazServices.status.path}`,
+      consultaProtocolo: `${sefazUrl}${sefazServices.consultation.path}`,
     },
   };
   const item = fiscalItemSchema.parse({ emitter, catalog: setup.catalog, receiptColumns: setup.receiptColumns ?? 32 });

@@ -159,3 +159,16 @@ export function statusEnvelope(tpAmb = '2', cUF = '35'): string {
     '</nfeDadosMsg></soap:Body></soap:Envelope>'
   );
 }
+
+export const CONSULTATION_ACTION = 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtocolo4/nfeConsultaNF';
+
+/** consSitNFe for a key; `content` replaces the whole consSitNFe content (to break the message). */
+export function consultationEnvelope(chNFe: string, options: { tpAmb?: string; content?: string } = {}): string {
+  const content = options.content ?? `<tpAmb>${options.tpAmb ?? '2'}</tpAmb><xServ>CONSULTAR</xServ><chNFe>${chNFe}</chNFe>`;
+  return (
+    '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>' +
+    '<nfeDadosMsg xmlns="http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtocolo4">' +
+    `<consSitNFe xmlns="${NFE_NS}" versao="4.00">${content}</consSitNFe>` +
+    '</nfeDadosMsg></soap:Body></soap:Envelope>'
+  );
+}

@@ -6,13 +6,15 @@ import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestA1, openA1, type A1Certificate } from '../../functions/nfce/certificate.ts';
 import { checkDigit } from '../../lib/local/sefaz/access-key.ts';
-import { startSefazSimulator, type SefazSimulator } from '../../lib/local/sefaz/index.ts';
+import { sefazServices, startSefazSimulator, type SefazSimulator } from '../../lib/local/sefaz/index.ts';
 import {
   HOMOLOGATION_QRCODE,
   NFE_NS,
+  CONSULTATION_ACTION,
   SOAP_ACTION,
   authorizationEnvelope,
   brasiliaNow,
+  consultationEnvelope,
   offlineQrCodeFor,
   qrCodeFor,
   removeElement,
@@ -71,7 +73,7 @@ async function post(
   options: { path?: string; contentType?: string; signal?: AbortSignal; url?: string } = {},
 ): Promise<Reply> {
   const path = options.path ?? '/ws/NFeAutorizacao4.asmx';
-  const action = path.includes('Status') ? STATUS_ACTION : SOAP_ACTION;
+  const action = path.includes('Status') ? STATUS_ACTION : path.includes('Consulta') ? CONSULTATION_ACTION : SOAP_ACTION;
   const response = await fetch(`${options.url ?? sefaz.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': options.contentType ?? `application/soap+xml;charset=utf-8;action="${action}"` },
@@ -81,28 +83,38 @@ async function post(
   return { httpStatus: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
 }
 
-/** The answer's NF-e element (retEnviNFe, retConsStatServ) and its fields. */
-function answer(reply: Reply, root: 'retEnviNFe' | 'retConsStatServ' = 'retEnviNFe') {
+const resultNamespaces = {
+  retEnviNFe: 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeAutorizacao4',
+  retConsStatServ: 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeStatusServico4',
+  retConsSitNFe: 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtocolo4',
+};
+
+/** The answer's NF-e element (retEnviNFe, retConsStatServ, retConsSitNFe) and its fields. */
+function answer(reply: Reply, root: keyof typeof resultNamespaces = 'retEnviNFe') {
   expect(reply.httpStatus).toBe(200);
   expect(reply.contentType).toBe('application/soap+xml; charset=utf-8');
   const doc = new DOMParser().parseFromString(reply.body, 'text/xml');
-  const result = doc.getElementsByTagNameNS(
-    `http://www.portalfiscal.inf.br/nfe/wsdl/${root === 'retEnviNFe' ? 'NFeAutorizacao4' : 'NFeStatusServico4'}`,
-    'nfeResultMsg',
-  )[0]!;
+  const result = doc.getElementsByTagNameNS(resultNamespaces[root], 'nfeResultMsg')[0]!;
   const element = result.getElementsByTagNameNS(NFE_NS, root)[0]!;
   const field = (parent: Element | undefined, name: string) =>
     parent ? [...parent.childNodes].find((n) => n.nodeType === 1 && (n as Element).localName === name)?.textContent : undefined;
+  const protNFe = element.getElementsByTagNameNS(NFE_NS, 'protNFe')[0];
   const infProt = element.getElementsByTagNameNS(NFE_NS, 'infProt')[0];
   return {
     xml: new XMLSerializer().serializeToString(element),
+    /** protNFe as sent, to compare a consultation's with the authorization's. */
+    protXml: protNFe && new XMLSerializer().serializeToString(protNFe),
     cStat: field(element, 'cStat'),
     xMotivo: field(element, 'xMotivo'),
     tpAmb: field(element, 'tpAmb'),
     cUF: field(element, 'cUF'),
     dhRecbto: field(element, 'dhRecbto'),
+    chNFe: field(element, 'chNFe'),
     prot: infProt && {
+      tpAmb: field(infProt, 'tpAmb'),
+      verAplic: field(infProt, 'verAplic'),
       chNFe: field(infProt, 'chNFe'),
+      dhRecbto: field(infProt, 'dhRecbto'),
       nProt: field(infProt, 'nProt'),
       digVal: field(infProt, 'digVal'),
       cStat: field(infProt, 'cStat'),
@@ -127,7 +139,10 @@ describe('NFeAutorizacao4', () => {
     expect(result).toMatchObject({ cStat: '104', xMotivo: 'Lote processado', tpAmb: '2', cUF: '35' });
     expect(result.dhRecbto).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-03:00$/);
     expect(result.prot).toEqual({
+      tpAmb: '2',
+      verAplic: 'SP_NFCE_PL_009_V400',
       chNFe: document.chNFe,
+      dhRecbto: result.dhRecbto,
       nProt: expect.stringMatching(new RegExp(`^135${brasiliaNow().slice(2, 4)}\\d{10}$`)),
       digVal: document.digestValue,
       cStat: '100',
@@ -481,6 +496,176 @@ describe('NFeStatusServico4', () => {
   });
 });
 
+describe('NFeConsultaProtocolo4', () => {
+  const path = '/ws/NFeConsultaProtocolo4.asmx';
+  const consult = async (chNFe: string, options: { tpAmb?: string; content?: string; url?: string } = {}) =>
+    answer(await post(consultationEnvelope(chNFe, options), { path, url: options.url }), 'retConsSitNFe');
+  const NOT_FOUND = 'Rejeição: NF-e não consta na base de dados da SEFAZ';
+
+  it('is the service at sefazServices.consultation', () => {
+    expect(sefazServices.consultation).toEqual({
+      path: '/ws/NFeConsultaProtocolo4.asmx',
+      wsdl: 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtocolo4',
+      action: CONSULTATION_ACTION,
+      payload: 'consSitNFe',
+    });
+  });
+
+  it('answers 100 for an authorized key, with the protNFe its authorization answered', async () => {
+    const document = nfce();
+    const authorized = await authorize(document.xml);
+    expect(authorized.prot?.cStat).toBe('100');
+
+    const result = await consult(document.chNFe);
+    expect(result).toMatchObject({
+      cStat: '100',
+      xMotivo: 'Autorizado o uso da NF-e',
+      tpAmb: '2',
+      cUF: '35',
+      chNFe: document.chNFe,
+    });
+    expect(result.dhRecbto).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-03:00$/);
+    expect(result.prot).toEqual({
+      tpAmb: '2',
+      verAplic: 'SP_NFCE_PL_009_V400',
+      chNFe: document.chNFe,
+      dhRecbto: authorized.prot!.dhRecbto,
+      nProt: authorized.prot!.nProt,
+      digVal: document.digestValue,
+      cStat: '100',
+      xMotivo: 'Autorizado o uso da NF-e',
+    });
+    expect(result.protXml).toBe(authorized.protXml);
+    expect(sefaz.control.calls()).toEqual({ authorization: 1, status: 0, consultation: 1 });
+    if (!schemasAbsent) validates(result.xml, 'retConsSitNFe_v4.00.xsd');
+  });
+
+  it("repeats the authorization's dhRecbto, not the consultation's", async () => {
+    let clock = new Date();
+    const clocked = await startSefazSimulator({ csc: { [CNPJ]: CSC }, now: () => clock });
+    try {
+      const document = nfce();
+      const authorized = await authorize(document.xml, clocked.url);
+      clock = new Date(clock.getTime() + 3_600_000);
+      const result = await consult(document.chNFe, { url: clocked.url });
+      expect(result.cStat).toBe('100');
+      expect(result.dhRecbto).not.toBe(authorized.dhRecbto);
+      expect(result.prot?.dhRecbto).toBe(authorized.dhRecbto);
+      expect(result.protXml).toBe(authorized.protXml);
+    } finally {
+      await clocked.close();
+    }
+  });
+
+  it('answers 217 without protNFe for a key never authorized (unknown or rejected)', async () => {
+    const neverSent = nfce().chNFe;
+    const unknown = await consult(neverSent);
+    expect(unknown).toMatchObject({ cStat: '217', xMotivo: NOT_FOUND, tpAmb: '2', cUF: '35', chNFe: neverSent, prot: undefined });
+    expect(unknown.xml).not.toContain('protNFe');
+    if (!schemasAbsent) validates(unknown.xml, 'retConsSitNFe_v4.00.xsd');
+
+    const document = nfce();
+    const rejected = await authorize(document.xml.replace('<vProd>6.10</vProd>', '<vProd>6.20</vProd>'));
+    expect(rejected.prot?.cStat).toBe('297');
+    expect(await consult(document.chNFe)).toMatchObject({
+      cStat: '217',
+      xMotivo: NOT_FOUND,
+      chNFe: document.chNFe,
+      prot: undefined,
+    });
+  });
+
+  it('answers 252 without protNFe for another environment, even for an authorized key', async () => {
+    const document = nfce();
+    expect((await authorize(document.xml)).prot?.cStat).toBe('100');
+    const result = await consult(document.chNFe, { tpAmb: '1' });
+    expect(result).toMatchObject({
+      cStat: '252',
+      xMotivo: 'Rejeição: Ambiente informado diverge do Ambiente de recebimento',
+      tpAmb: '2',
+      chNFe: document.chNFe,
+      prot: undefined,
+    });
+    if (!schemasAbsent) validates(result.xml, 'retConsSitNFe_v4.00.xsd');
+  });
+
+  it('answers 215 for a message that is not a consSitNFe, with or without schemas', async () => {
+    const SCHEMA = { cStat: '215', xMotivo: 'Rejeição: Falha no schema XML', prot: undefined };
+    const chNFe = nfce().chNFe;
+    for (const url of [sefaz.url, lenient.url]) {
+      const wrongService = await consult(chNFe, { url, content: `<tpAmb>2</tpAmb><xServ>STATUS</xServ><chNFe>${chNFe}</chNFe>` });
+      expect(wrongService).toMatchObject({ ...SCHEMA, chNFe });
+      if (!schemasAbsent) validates(wrongService.xml, 'retConsSitNFe_v4.00.xsd');
+      expect(await consult(chNFe.slice(1), { url })).toMatchObject({ ...SCHEMA, chNFe: undefined });
+    }
+    const statusMessage = statusEnvelope().replaceAll('NFeStatusServico4', 'NFeConsultaProtocolo4');
+    expect(answer(await post(statusMessage, { path }), 'retConsSitNFe')).toMatchObject(SCHEMA);
+  });
+
+  it('answers 215 for elements out of order, only when schemas are configured', async (context) => {
+    if (schemasAbsent) return context.skip(schemasAbsent);
+    const document = nfce();
+    expect((await authorize(document.xml)).prot?.cStat).toBe('100');
+    const content = `<xServ>CONSULTAR</xServ><tpAmb>2</tpAmb><chNFe>${document.chNFe}</chNFe>`;
+    const result = await consult(document.chNFe, { content });
+    expect(result).toMatchObject({ cStat: '215', xMotivo: 'Rejeição: Falha no schema XML', chNFe: document.chNFe });
+    validates(result.xml, 'retConsSitNFe_v4.00.xsd');
+
+    const lenientDocument = nfce();
+    expect((await authorize(lenientDocument.xml, lenient.url)).prot?.cStat).toBe('100');
+    const lenientContent = `<xServ>CONSULTAR</xServ><tpAmb>2</tpAmb><chNFe>${lenientDocument.chNFe}</chNFe>`;
+    expect((await consult(lenientDocument.chNFe, { url: lenient.url, content: lenientContent })).cStat).toBe('100');
+  });
+
+  it('answers 108/109 when the service is paused or stopped', async () => {
+    const document = nfce();
+    expect((await authorize(document.xml)).prot?.cStat).toBe('100');
+    sefaz.control.setServiceStatus('paused');
+    const paused = await consult(document.chNFe);
+    expect(paused).toMatchObject({
+      cStat: '108',
+      xMotivo: 'Serviço Paralisado Momentaneamente (curto prazo)',
+      chNFe: document.chNFe,
+      prot: undefined,
+    });
+    if (!schemasAbsent) validates(paused.xml, 'retConsSitNFe_v4.00.xsd');
+    sefaz.control.setServiceStatus('stopped');
+    expect(await consult(document.chNFe)).toMatchObject({ cStat: '109', xMotivo: 'Serviço Paralisado sem Previsão' });
+    sefaz.control.setServiceStatus('running');
+    expect((await consult(document.chNFe)).cStat).toBe('100');
+  });
+
+  it('answers a SOAP fault for another operation’s action', async () => {
+    const reply = await post(consultationEnvelope(nfce().chNFe), {
+      path,
+      contentType: `application/soap+xml;charset=utf-8;action="${STATUS_ACTION}"`,
+    });
+    expect(reply.httpStatus).toBe(415);
+    expect(reply.body).toContain('<soap:Value>soap:Sender</soap:Value>');
+  });
+
+  it('fails with 503, answers late and goes down as told, counting every call', async () => {
+    const chNFe = nfce().chNFe;
+    sefaz.control.failWith(503, 1);
+    const failed = await post(consultationEnvelope(chNFe), { path });
+    expect(failed.httpStatus).toBe(503);
+    expect(failed.body).toContain('<soap:Fault>');
+    expect((await consult(chNFe)).cStat).toBe('217');
+
+    sefaz.control.setDelay(150);
+    const started = Date.now();
+    expect((await consult(chNFe)).cStat).toBe('217');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    sefaz.control.setDelay(0);
+
+    await sefaz.control.down();
+    await expect(post(consultationEnvelope(chNFe), { path })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    await sefaz.control.up();
+    expect((await consult(chNFe)).cStat).toBe('217');
+    expect(sefaz.control.calls()).toEqual({ authorization: 0, status: 0, consultation: 4 });
+  });
+});
+
 describe('control', () => {
   const status = () => post(statusEnvelope(), { path: '/ws/NFeStatusServico4.asmx' });
 
@@ -509,7 +694,7 @@ describe('control', () => {
     expect((await post(authorizationEnvelope(nfce().xml))).httpStatus).toBe(500);
     expect((await status()).httpStatus).toBe(500);
     expect(sefaz.control.authorized()).toEqual([]);
-    expect(sefaz.control.calls()).toEqual({ authorization: 1, status: 4 });
+    expect(sefaz.control.calls()).toEqual({ authorization: 1, status: 4, consultation: 0 });
   });
 
   it('goes down (refused or reset connections) and comes back up', async () => {
@@ -536,7 +721,7 @@ describe('control', () => {
     await sefaz.control.down();
     await sefaz.control.reset();
     expect(sefaz.control.authorized()).toEqual([]);
-    expect(sefaz.control.calls()).toEqual({ authorization: 0, status: 0 });
+    expect(sefaz.control.calls()).toEqual({ authorization: 0, status: 0, consultation: 0 });
     expect(answer(await status(), 'retConsStatServ').cStat).toBe('107');
   });
 });

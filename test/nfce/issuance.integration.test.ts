@@ -219,6 +219,20 @@ describe('SEFAZ trouble', () => {
     expect(body.invoiceDetails.invoiceKey.slice(25, 34)).toBe(String(numbered.Item!.nNF).padStart(9, '0'));
   });
 
+  it('slower than our timeout: the NFC-e was authorized, the retry gets 204 and settles it with the protocol query', async () => {
+    const payment = await pushSeedOrder();
+    stack.sefaz.control.setDelay(2_500); // SEFAZ_TIMEOUT_SECONDS is 2 here; SEFAZ authorizes before the delay
+    await post(stack, '/order/payment', payment, token);
+    await expect.poll(() => stack.sefaz.control.authorized().length, { timeout: 5_000 }).toBe(1);
+    stack.sefaz.control.setDelay(0);
+    const { body } = await pollUntilFinished(payment);
+    expect(body.success).toBe(true);
+    const [authorized] = stack.sefaz.control.authorized();
+    expect(body.invoiceDetails.invoiceKey).toBe(authorized!.chNFe);
+    expect(body.invoiceDetails.orderXML).toContain(`<nProt>${authorized!.nProt}</nProt>`);
+    expect(stack.sefaz.control.calls()).toMatchObject({ authorization: 2, consultation: 1 });
+  });
+
   it('a 5xx after the number was taken: the retry reuses the same nNF, cNF and key', async () => {
     const payment = await pushSeedOrder();
     stack.sefaz.control.failWith(503, 1);

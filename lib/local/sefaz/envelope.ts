@@ -26,6 +26,12 @@ export const services = {
     action: `${WSDL}/NFeStatusServico4/nfeStatusServicoNF`,
     payload: 'consStatServ',
   },
+  consultation: {
+    path: '/ws/NFeConsultaProtocolo4.asmx',
+    wsdl: `${WSDL}/NFeConsultaProtocolo4`,
+    action: `${WSDL}/NFeConsultaProtocolo4/nfeConsultaNF`,
+    payload: 'consSitNFe',
+  },
 } as const satisfies Record<string, Service>;
 
 export type Envelope =

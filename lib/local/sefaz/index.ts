@@ -3,10 +3,13 @@
  *
  *   const sefaz = await startSefazSimulator({ schemasDir, csc: { '82373077000171': { id: '000001', token } } });
  *   // POST `${sefaz.url}/ws/NFeAutorizacao4.asmx` (enviNFe, indSinc 1) → retEnviNFe 104 + protNFe 100
+ *   // POST `${sefaz.url}${sefazServices.consultation.path}` (consSitNFe) → retConsSitNFe 100 + the same protNFe
  *   sefaz.control.failWith(503, 2); // the next two calls fail
  *   await sefaz.close();
  */
 export { startSefazSimulator } from './server.ts';
+/** Each web service's path, SOAP action and WSDL namespace: authorization, status, consultation. */
+export { services as sefazServices, type Service as SefazService } from './envelope.ts';
 export type { SefazCalls, SefazControl, SefazSimulator, SefazSimulatorOptions } from './server.ts';
 export type { ServiceStatus } from './services.ts';
 export type { Authorization } from './registry.ts';

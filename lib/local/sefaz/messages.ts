@@ -24,8 +24,8 @@ export const statuses = {
   asyncForOne: status('452', 'Rejeição: Solicitada resposta assíncrona para Lote com somente 1 (uma) NF-e'),
   syncForMany: status('764', 'Rejeição: Solicitada resposta síncrona para Lote com mais de uma NF-e (indSinc=1)'),
 
-  // Status service (retConsStatServ)
-  statusSchema: status('215', 'Rejeição: Falha no schema XML'),
+  // Status and consultation services (retConsStatServ, retConsSitNFe)
+  messageSchema: status('215', 'Rejeição: Falha no schema XML'),
   statusUf: status('289', 'Rejeição: Código da UF informada diverge da UF solicitada'),
 
   // Document (protNFe)
@@ -71,6 +71,9 @@ export const statuses = {
     'Rejeição: Ausência de troco quando o valor dos pagamentos informados for maior que o total da nota',
   ),
   changeWrong: status('869', 'Rejeição: Valor do troco incorreto'),
+
+  // Consultation (retConsSitNFe)
+  notFound: status('217', 'Rejeição: NF-e não consta na base de dados da SEFAZ'),
 } as const;
 
 export const duplicate = (chNFe: string): Status => status('204', `Rejeição: Duplicidade de NF-e [chNFe:${chNFe}]`);

@@ -1,11 +1,15 @@
 import type { NFeDocument } from './document.ts';
 import { duplicate, duplicateNumber, type Status } from './messages.ts';
 
+/** An authorized document: its protocol's fields (what a consultation repeats in protNFe) and its lot. */
 export interface Authorization {
   chNFe: string;
   nProt: string;
   dhRecbto: string;
   digVal: string;
+  /** The environment and application that authorized it, as its infProt said. */
+  tpAmb: string;
+  verAplic: string;
   /** The receipt of the lot that carried it, which a 539 names. */
   nRec: string;
 }
@@ -43,6 +47,11 @@ export class Registry {
     this.byKey.set(document.chNFe, authorization);
     this.byNumber.set(numberOf(document), authorization);
     return authorization;
+  }
+
+  /** The authorization of this key, if any (NFeConsultaProtocolo4). */
+  find(chNFe: string): Authorization | undefined {
+    return this.byKey.get(chNFe);
   }
 
   list(): Authorization[] {

@@ -10,6 +10,7 @@ export interface Header {
   dhRecbto: string;
 }
 
+/** A document's outcome in a lot: its key, its status, and when authorized its protocol number. */
 export interface Protocol {
   chNFe: string;
   status: Status;
@@ -17,6 +18,13 @@ export interface Protocol {
   nProt?: string;
   /** The document's DigestValue, echoed whenever it could be read. */
   digVal?: string;
+}
+
+/** Everything infProt carries: the lot's Protocol with the environment, application and time that processed it. */
+export interface ProtocolDetails extends Protocol {
+  tpAmb: string;
+  verAplic: string;
+  dhRecbto: string;
 }
 
 /** TDateTimeUTC in Brasília time (UTC−3, no daylight saving since 2019), as SP answers. */
@@ -29,16 +37,24 @@ const element = (name: string, value: string | undefined): string =>
 
 const status = ({ cStat, xMotivo }: Status): string => element('cStat', cStat) + element('xMotivo', xMotivo);
 
+/**
+ * protNFe (TProtNFe), built in one place so that a consultation repeats an authorization's
+ * protocol exactly as the lot's answer carried it.
+ */
+export function protNFe(protocol: ProtocolDetails): string {
+  return (
+    `<protNFe versao="4.00"><infProt>${element('tpAmb', protocol.tpAmb)}${element('verAplic', protocol.verAplic)}` +
+    `${element('chNFe', protocol.chNFe)}${element('dhRecbto', protocol.dhRecbto)}${element('nProt', protocol.nProt)}` +
+    `${element('digVal', protocol.digVal)}${status(protocol.status)}</infProt></protNFe>`
+  );
+}
+
 /** retEnviNFe (TRetEnviNFe): the lot's status, then the document's protocol when the lot was processed. */
 export function retEnviNFe(header: Header, lot: Status, protocol?: Protocol): string {
-  const protNFe =
-    protocol &&
-    `<protNFe versao="4.00"><infProt>${element('tpAmb', header.tpAmb)}${element('verAplic', header.verAplic)}` +
-      `${element('chNFe', protocol.chNFe)}${element('dhRecbto', header.dhRecbto)}${element('nProt', protocol.nProt)}` +
-      `${element('digVal', protocol.digVal)}${status(protocol.status)}</infProt></protNFe>`;
+  const prot = protocol && protNFe({ tpAmb: header.tpAmb, verAplic: header.verAplic, dhRecbto: header.dhRecbto, ...protocol });
   return (
     `<retEnviNFe versao="4.00" xmlns="${NFE_NS}">${element('tpAmb', header.tpAmb)}${element('verAplic', header.verAplic)}` +
-    `${status(lot)}${element('cUF', header.cUF)}${element('dhRecbto', header.dhRecbto)}${protNFe ?? ''}</retEnviNFe>`
+    `${status(lot)}${element('cUF', header.cUF)}${element('dhRecbto', header.dhRecbto)}${prot ?? ''}</retEnviNFe>`
   );
 }
 
@@ -47,6 +63,18 @@ export function retConsStatServ(header: Header, answer: Status, tMed?: string): 
   return (
     `<retConsStatServ versao="4.00" xmlns="${NFE_NS}">${element('tpAmb', header.tpAmb)}${element('verAplic', header.verAplic)}` +
     `${status(answer)}${element('cUF', header.cUF)}${element('dhRecbto', header.dhRecbto)}${element('tMed', tMed)}</retConsStatServ>`
+  );
+}
+
+/**
+ * retConsSitNFe (TRetConsSitNFe): the answer's status, the key consulted (left out only when the
+ * message did not carry a readable one) and, for an authorized key, its protocol.
+ */
+export function retConsSitNFe(header: Header, answer: Status, chNFe?: string, protocol?: ProtocolDetails): string {
+  return (
+    `<retConsSitNFe versao="4.00" xmlns="${NFE_NS}">${element('tpAmb', header.tpAmb)}${element('verAplic', header.verAplic)}` +
+    `${status(answer)}${element('cUF', header.cUF)}${element('dhRecbto', header.dhRecbto)}${element('chNFe', chNFe)}` +
+    `${protocol ? protNFe(protocol) : ''}</retConsSitNFe>`
   );
 }
 

@@ -6,7 +6,15 @@ import type { Status } from './messages.ts';
 import { SP_QRCODE_URL, type CscRegistry } from './qrcode.ts';
 import { Registry, type Authorization } from './registry.ts';
 import { soapFault } from './responses.ts';
-import { authorizeLot, serviceStatus, type Answer, type Received, type Sefaz, type ServiceStatus } from './services.ts';
+import {
+  authorizeLot,
+  consultProtocol,
+  serviceStatus,
+  type Answer,
+  type Received,
+  type Sefaz,
+  type ServiceStatus,
+} from './services.ts';
 
 export interface SefazSimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -29,6 +37,7 @@ export interface SefazSimulatorOptions {
 export interface SefazCalls {
   authorization: number;
   status: number;
+  consultation: number;
 }
 
 export interface SefazControl {
@@ -45,7 +54,7 @@ export interface SefazControl {
    */
   down(how?: 'refuse' | 'reset'): Promise<void>;
   up(): Promise<void>;
-  /** paused → 108, stopped → 109, from the status service and for every lot. */
+  /** paused → 108, stopped → 109, from the status service, for every lot and every consultation. */
   setServiceStatus(status: ServiceStatus): void;
   /** The next document that reaches the checks is answered with this instead (one per call). */
   rejectNext(cStat: string, xMotivo: string): void;
@@ -57,7 +66,10 @@ export interface SefazControl {
 }
 
 export interface SefazSimulator {
-  /** Base URL, e.g. http://127.0.0.1:40123; the services are at /ws/NFeAutorizacao4.asmx and /ws/NFeStatusServico4.asmx. */
+  /**
+   * Base URL, e.g. http://127.0.0.1:40123; the services are at /ws/NFeAutorizacao4.asmx,
+   * /ws/NFeStatusServico4.asmx and /ws/NFeConsultaProtocolo4.asmx (sefazServices has each path).
+   */
   url: string;
   control: SefazControl;
   close(): Promise<void>;
@@ -75,6 +87,7 @@ interface Route {
 const routes = new Map<string, Route>([
   [services.authorization.path, { service: services.authorization, handle: authorizeLot, counter: 'authorization' }],
   [services.status.path, { service: services.status, handle: serviceStatus, counter: 'status' }],
+  [services.consultation.path, { service: services.consultation, handle: consultProtocol, counter: 'consultation' }],
 ]);
 
 /**
@@ -99,7 +112,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
   const initial = () => ({
     delayMs: 0,
     failure: { httpStatus: 500 as 500 | 503, remaining: 0 },
-    calls: { authorization: 0, status: 0 },
+    calls: { authorization: 0, status: 0, consultation: 0 } satisfies SefazCalls,
   });
   let state = initial();
   /** down('reset'): connections are accepted and destroyed at once. */

@@ -4,8 +4,8 @@ import { readDocument } from './document.ts';
 import { services } from './envelope.ts';
 import { statuses, type Status } from './messages.ts';
 import type { CscRegistry } from './qrcode.ts';
-import type { Registry } from './registry.ts';
-import { brasiliaTime, retConsStatServ, retEnviNFe, soapFault, soapResult, type Header } from './responses.ts';
+import type { Authorization, Registry } from './registry.ts';
+import { brasiliaTime, retConsSitNFe, retConsStatServ, retEnviNFe, soapFault, soapResult, type Header } from './responses.ts';
 import { schemaErrors } from './schema.ts';
 import { digestValueOf } from './signature.ts';
 import { NFE_NS, childElements, descendants, serialize, text } from './xml.ts';
@@ -92,7 +92,13 @@ export async function authorizeLot(sefaz: Sefaz, received: Received): Promise<An
   if (rejection) return processed(rejection);
 
   // A document that passed the signature checks has a DigestValue.
-  const { nProt } = sefaz.registry.authorize(document, { dhRecbto: head.dhRecbto, digVal: digVal!, nRec });
+  const { nProt } = sefaz.registry.authorize(document, {
+    tpAmb: head.tpAmb,
+    verAplic: head.verAplic,
+    dhRecbto: head.dhRecbto,
+    digVal: digVal!,
+    nRec,
+  });
   return processed(statuses.authorized, nProt);
 }
 
@@ -103,9 +109,9 @@ export async function serviceStatus(sefaz: Sefaz, received: Received): Promise<A
 
   if (received.kind === 'tooLarge') return reply(statuses.tooLarge);
   const consStatServ = received.payload;
-  if (!consStatServ) return reply(statuses.statusSchema);
+  if (!consStatServ) return reply(statuses.messageSchema);
   if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'consStatServ_v4.00.xsd', serialize(consStatServ)))) {
-    return reply(statuses.statusSchema);
+    return reply(statuses.messageSchema);
   }
   const tpAmb = text(consStatServ, 'tpAmb');
   const cUF = text(consStatServ, 'cUF');
@@ -114,11 +120,46 @@ export async function serviceStatus(sefaz: Sefaz, received: Received): Promise<A
     (tpAmb === '1' || tpAmb === '2') &&
     /^[0-9]{2}$/.test(cUF ?? '') &&
     text(consStatServ, 'xServ') === 'STATUS';
-  if (!wellFormed) return reply(statuses.statusSchema);
+  if (!wellFormed) return reply(statuses.messageSchema);
   if (tpAmb !== sefaz.tpAmb) return reply(statuses.wrongEnvironment);
   if (cUF !== sefaz.cUF) return reply(statuses.statusUf);
 
   if (sefaz.serviceStatus === 'paused') return reply(statuses.paused);
   if (sefaz.serviceStatus === 'stopped') return reply(statuses.stopped);
   return reply(statuses.inOperation, '1');
+}
+
+/**
+ * NFeConsultaProtocolo4: where a key stands. 100 with the protocol its authorization answered
+ * (same nProt, digVal, dhRecbto…) for an authorized key, 217 for a key SEFAZ never authorized.
+ */
+export async function consultProtocol(sefaz: Sefaz, received: Received): Promise<Answer> {
+  const head = header(sefaz);
+  const reply = (status: Status, chNFe?: string, authorization?: Authorization) =>
+    // protNFe repeats the authorization's infProt: its environment, application, time and numbers.
+    answer(soapResult(services.consultation, retConsSitNFe(head, status, chNFe, authorization && { ...authorization, status })));
+
+  if (received.kind === 'tooLarge') return reply(statuses.tooLarge);
+  const consSitNFe = received.payload;
+  if (!consSitNFe) return reply(statuses.messageSchema);
+  const chNFe = text(consSitNFe, 'chNFe');
+  // retConsSitNFe requires a key: echo the one asked about whenever it is one.
+  const key = /^[0-9]{44}$/.test(chNFe ?? '') ? chNFe : undefined;
+  if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'consSitNFe_v4.00.xsd', serialize(consSitNFe)))) {
+    return reply(statuses.messageSchema, key);
+  }
+  const tpAmb = text(consSitNFe, 'tpAmb');
+  const wellFormed =
+    consSitNFe.getAttribute('versao') === '4.00' &&
+    (tpAmb === '1' || tpAmb === '2') &&
+    text(consSitNFe, 'xServ') === 'CONSULTAR' &&
+    key !== undefined;
+  if (!wellFormed) return reply(statuses.messageSchema, key);
+
+  if (sefaz.serviceStatus !== 'running') {
+    return reply(sefaz.serviceStatus === 'paused' ? statuses.paused : statuses.stopped, key);
+  }
+  if (tpAmb !== sefaz.tpAmb) return reply(statuses.wrongEnvironment, key);
+  const authorization = sefaz.registry.find(key);
+  return authorization ? reply(statuses.authorized, key, authorization) : reply(statuses.notFound, key);
 }
