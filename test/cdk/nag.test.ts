@@ -53,6 +53,22 @@ describe('cdk-nag AwsSolutions', () => {
     for (const { id, reason } of all) expect(reason.length, id).toBeGreaterThanOrEqual(30);
   });
 
+  it('passes in a concrete account and region too (as `cdk synth` and `cdk deploy` build it)', () => {
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
+    process.env.CDK_DEFAULT_REGION = 'sa-east-1';
+    try {
+      const concrete = buildApp({ context: noBundling });
+      expect(() => concrete.app.synth()).not.toThrow();
+      expect(concrete.stateless.region).toBe('sa-east-1');
+    } finally {
+      for (const [key, value] of Object.entries({ CDK_DEFAULT_ACCOUNT: saved.account, CDK_DEFAULT_REGION: saved.region })) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('is wired into the app: a queue without a DLQ or SSL policy fails synthesis', () => {
     const broken = buildApp({ context: noBundling });
     new Queue(broken.stateful, 'Careless');
