@@ -112,6 +112,8 @@ export function gatewayErrorBody(error: GatewayError): string {
 }
 
 export type Access = 'read' | 'readWrite';
+/** Buckets: read, or put new objects only (fiscal XML is never deleted or rewritten by a function). */
+export type BucketAccess = 'read' | 'put';
 
 export type Trigger =
   | { kind: 'http'; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; auth: 'bearer' }
@@ -134,7 +136,7 @@ export interface FunctionSpec {
   tables?: Partial<Record<TableName, Access>>;
   /** Queues the function sends to. */
   sendsTo?: readonly QueueName[];
-  buckets?: Partial<Record<BucketName, Access>>;
+  buckets?: Partial<Record<BucketName, BucketAccess>>;
   /** Secrets the function reads (GetSecretValue under the prefix). */
   secrets?: readonly SecretName[];
 }
@@ -182,7 +184,7 @@ export const functions = {
     timeoutSeconds: 30,
     memoryMb: 1024,
     tables: { payments: 'readWrite', orders: 'readWrite', numbering: 'readWrite', invoices: 'readWrite', integrations: 'read' },
-    buckets: { fiscal: 'readWrite' },
+    buckets: { fiscal: 'put' },
     secrets: ['nfce'],
   },
   invoiceXml: {

@@ -29,11 +29,20 @@ export interface FiscalSetup {
   certificate: A1Certificate;
 }
 
-export class FiscalSetupMissing extends Error {
-  override name = 'FiscalSetupMissing';
+/** The integration's fiscal setup is missing or unusable: the store's operator must fix it. */
+export class FiscalSetupProblem extends Error {
+  override name = 'FiscalSetupProblem';
 }
 
 const TTL_MS = 5 * 60_000;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export class FiscalConfig {
   private readonly cache = new Map<string, { setup: FiscalSetup; until: number }>();
@@ -53,19 +62,33 @@ export class FiscalConfig {
       new GetCommand({ TableName: this.integrationsTable, Key: { pk: `FISCAL#${integrationHubServiceId}` } }),
     );
     if (!Item)
-      throw new FiscalSetupMissing(`integration ${integrationHubServiceId} has no fiscal configuration (emitter and catalog)`);
-    const fiscal = fiscalItemSchema.parse(Item);
+      throw new FiscalSetupProblem(`integration ${integrationHubServiceId} has no fiscal configuration (emitter and catalog)`);
+    const fiscal = fiscalItemSchema.safeParse(Item);
+    if (!fiscal.success)
+      throw new FiscalSetupProblem(
+        `the fiscal configuration of ${integrationHubServiceId} is invalid: ${z.prettifyError(fiscal.error)}`,
+      );
     const raw = await this.secrets.get(`${this.secretPrefix}${integrationHubServiceId}`);
-    if (!raw) throw new FiscalSetupMissing(`integration ${integrationHubServiceId} has no A1 certificate and CSC secret`);
-    const secret = nfceSecretSchema.parse(JSON.parse(raw));
+    if (!raw) throw new FiscalSetupProblem(`integration ${integrationHubServiceId} has no A1 certificate and CSC secret`);
+    const secret = nfceSecretSchema.safeParse(parseJson(raw));
+    if (!secret.success)
+      throw new FiscalSetupProblem(
+        `the certificate secret of ${integrationHubServiceId} is invalid (pfxBase64, password, csc expected)`,
+      );
+    let certificate;
+    try {
+      certificate = openA1(Buffer.from(secret.data.pfxBase64, 'base64'), secret.data.password);
+    } catch (error) {
+      throw new FiscalSetupProblem(`the A1 certificate of ${integrationHubServiceId} does not open: ${(error as Error).message}`);
+    }
     const setup: FiscalSetup = {
-      emitter: { ...fiscal.emitter, csc: secret.csc },
-      catalog: fiscal.catalog,
-      receiptColumns: fiscal.receiptColumns,
-      certificate: openA1(Buffer.from(secret.pfxBase64, 'base64'), secret.password),
+      emitter: { ...fiscal.data.emitter, csc: secret.data.csc },
+      catalog: fiscal.data.catalog,
+      receiptColumns: fiscal.data.receiptColumns,
+      certificate,
     };
     if (setup.certificate.cnpj !== setup.emitter.cnpj) {
-      throw new FiscalSetupMissing(
+      throw new FiscalSetupProblem(
         `the A1 certificate belongs to CNPJ ${setup.certificate.cnpj}, not to the emitter ${setup.emitter.cnpj}`,
       );
     }

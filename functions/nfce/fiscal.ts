@@ -80,7 +80,8 @@ export const catalogSchema = z.object({
 export type Catalog = z.infer<typeof catalogSchema>;
 
 export const emitterSchema = z.object({
-  cnpj: z.string().regex(/^[0-9A-Z]{12}\d{2}$/),
+  // Numeric only: the schema package in force (PL_009_V4, NT 2024.003) has no alphanumeric CNPJ.
+  cnpj: z.string().regex(/^\d{14}$/),
   ie: z.string().regex(/^(\d{2,14}|ISENTO)$/),
   im: z.string().min(1).max(15).optional(),
   cnae: digits(7).optional(),

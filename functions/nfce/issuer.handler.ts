@@ -37,9 +37,8 @@ const deps: IssuerDeps = {
   numbering: new DynamoNumbering(dynamo(), text(envName.table('numbering'))),
   documents: new S3Documents(s3(), text(envName.bucket('fiscal'))),
   invoices: new DynamoInvoices(dynamo(), text(envName.table('invoices'))),
-  authorize: (url, xml, tls) => authorize(url, xml, { tls, timeoutMs: (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000 }),
-  consultProtocol: (url, chave, tpAmb, tls) =>
-    consultProtocol(url, chave, tpAmb, { tls, timeoutMs: (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000 }),
+  authorize: (url, xml, tls) => authorize(url, xml, { tls, timeoutMs: sefazBudget() }),
+  consultProtocol: (url, chave, tpAmb, tls) => consultProtocol(url, chave, tpAmb, { tls, timeoutMs: sefazBudget() }),
   now: () => new Date(),
   verProc: 'checkout 0.1',
   log: {
@@ -48,6 +47,17 @@ const deps: IssuerDeps = {
   },
 };
 const { maxReceiveCount, visibilityTimeoutSeconds } = queues.nfceRequests;
+
+/** When this invocation must be done: Lambda ends it there, skipping every catch block. */
+let deadline = Number.POSITIVE_INFINITY;
+/**
+ * A SEFAZ call may take the configured timeout, but never more than half of what is left after
+ * a margin for the writes that follow: a 204 needs a second call (the protocol query).
+ */
+function sefazBudget(): number {
+  const left = (deadline - Date.now() - 5_000) / 2;
+  return Math.max(1_000, Math.min((env.SEFAZ_TIMEOUT_SECONDS as number) * 1000, left));
+}
 const processor = new BatchProcessor(EventType.SQS);
 
 async function issueRecord(record: SQSRecord): Promise<void> {
@@ -75,5 +85,7 @@ async function issueRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, issueRecord, processor, { context });
+export const handler = async (event: SQSEvent, context: Context) => {
+  deadline = Date.now() + context.getRemainingTimeInMillis();
+  return processPartialResponse(event, issueRecord, processor, { context });
+};

@@ -1,10 +1,10 @@
 import type { OrderStore } from '../orders/order.ts';
 import { paymentJobSchema, type PaymentJob } from '../payments/job.ts';
-import type { PaymentRecord, PaymentResult } from '../payments/record.ts';
-import { RETRYABLE_FAILURE, type PaymentStore } from '../payments/store.ts';
+import { ISSUE_FAILED, ISSUE_INCOMPLETE, SEFAZ_UNAVAILABLE, type PaymentRecord, type PaymentResult } from '../payments/record.ts';
+import type { PaymentStore } from '../payments/store.ts';
 import { formatReais } from '../shared/money.ts';
 import { saoPauloIso } from '../shared/time.ts';
-import { FiscalSetupMissing, type FiscalConfig } from './config.ts';
+import { FiscalSetupProblem, type FiscalConfig } from './config.ts';
 import { buildDocument, itemTotal, type Det } from './document.ts';
 import { randomCNF } from './key.ts';
 import type { NumberSource } from './numbering.ts';
@@ -60,6 +60,11 @@ export type IssueOutcome = 'authorized' | 'failed' | 'finished-without-invoice' 
 const AUTHORIZED = new Set(['100', '150']);
 /** Rejeição: Duplicidade de NF-e (the same key). */
 const DUPLICATE = '204';
+/**
+ * Lot answers that say "not now", not "no": 103/105 (the lot went asynchronous or is still being
+ * processed), 108/109 (service paused), 656 (consumo indevido: too many calls, wait). Retried.
+ */
+const TRANSIENT = new Set(['103', '105', '108', '109', '656']);
 
 export async function issue(message: unknown, delivery: Delivery, deps: IssuerDeps): Promise<IssueOutcome> {
   const job = paymentJobSchema.parse(message);
@@ -73,7 +78,32 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
     deps.log.info('payment already finished; nothing to do', { paymentId: job.paymentId });
     return 'skipped';
   }
+  try {
+    return await issueFor(job, record, deps);
+  } catch (error) {
+    if (delivery.receiveCount < delivery.maxReceiveCount) throw error;
+    // Last attempt: the POS must learn the outcome; the job still goes to the DLQ, where an
+    // operator's redrive restarts the payment. Once a number was reserved, this or an earlier
+    // attempt may have sent the NFC-e: its fate at SEFAZ is unknown and the order stays held.
+    const numbered = await deps.numbering.reserved(record.paymentId);
+    const [code, text] = !numbered
+      ? [ISSUE_FAILED, `the NFC-e could not be issued after ${delivery.receiveCount} attempts; it waits for an operator to retry`]
+      : error instanceof SefazUnavailable
+        ? [
+            SEFAZ_UNAVAILABLE,
+            `SEFAZ did not answer after ${delivery.receiveCount} attempts (${error.message}); the NFC-e nº ${numbered.nNF} waits for an operator to retry`,
+          ]
+        : [
+            ISSUE_INCOMPLETE,
+            `the NFC-e nº ${numbered.nNF} may have reached SEFAZ but could not be completed; it waits for an operator to retry`,
+          ];
+    deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code });
+    await finish(job, record, deps, { success: false, invoiceDetails: null, error: { code, message: text } });
+    throw error;
+  }
+}
 
+async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps): Promise<IssueOutcome> {
   const fail = async (code: string, text: string): Promise<IssueOutcome> => {
     deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code });
     await finish(job, record, deps, { success: false, invoiceDetails: null, error: { code, message: text } });
@@ -113,7 +143,7 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
   try {
     setup = await deps.fiscal.load(record.integrationHubServiceId);
   } catch (error) {
-    if (error instanceof FiscalSetupMissing) return fail('FISCAL_SETUP_MISSING', error.message);
+    if (error instanceof FiscalSetupProblem) return fail('FISCAL_SETUP', error.message);
     throw error;
   }
   const { emitter, catalog, certificate } = setup;
@@ -152,31 +182,25 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
   await deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml');
 
   const tls = { key: certificate.privateKeyPem, cert: certificate.certificatePem };
-  let answer: AuthorizationAnswer;
-  try {
-    answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
-    if (answer.protocol?.cStat === DUPLICATE) {
-      // This very key is already authorized: an earlier attempt's answer was lost (a timeout, a
-      // crash). SEFAZ keeps its protocol; finish with that instead of failing an issued NFC-e.
-      const consulta =
-        emitter.urls.consultaProtocolo ?? emitter.urls.autorizacao.replace('NFeAutorizacao4', 'NFeConsultaProtocolo4');
-      const held = await deps.consultProtocol(consulta, signed.chave, emitter.tpAmb, tls);
-      if (held.protocol && AUTHORIZED.has(held.protocol.cStat)) answer = held;
-    }
-  } catch (error) {
-    if (error instanceof SefazUnavailable && delivery.receiveCount >= delivery.maxReceiveCount) {
-      // Last attempt: the job goes to the DLQ and the POS learns why; a redrive starts it again.
-      await fail(
-        RETRYABLE_FAILURE,
-        `SEFAZ did not answer after ${delivery.receiveCount} attempts (${error.message}); the NFC-e ${signed.chave} waits for an operator to retry`,
-      );
-    }
-    throw error;
+  let answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
+  if (!answer.protocol && TRANSIENT.has(answer.cStat)) {
+    throw new SefazUnavailable(`SEFAZ answered ${answer.cStat} ${answer.xMotivo}`);
+  }
+  if (answer.protocol?.cStat === DUPLICATE) {
+    // This very key is already authorized: an earlier attempt's answer was lost (a timeout, a
+    // crash). SEFAZ keeps its protocol; finish with that instead of failing an issued NFC-e.
+    const consulta =
+      emitter.urls.consultaProtocolo ?? emitter.urls.autorizacao.replace('NFeAutorizacao4', 'NFeConsultaProtocolo4');
+    const held = await deps.consultProtocol(consulta, signed.chave, emitter.tpAmb, tls);
+    if (held.protocol && AUTHORIZED.has(held.protocol.cStat)) answer = held;
   }
 
   const protocol = answer.protocol;
-  if (!protocol) return fail(answer.cStat, answer.xMotivo);
-  if (!AUTHORIZED.has(protocol.cStat) || !protocol.nProt) return fail(protocol.cStat, protocol.xMotivo);
+  if (!protocol || !AUTHORIZED.has(protocol.cStat) || !protocol.nProt) {
+    // Rejected: this number will not be used again; it is listed for inutilização.
+    await deps.numbering.recordGap(emitter.cnpj, emitter.serie, numbering.nNF, record.paymentId, protocol?.cStat ?? answer.cStat);
+    return protocol ? fail(protocol.cStat, protocol.xMotivo) : fail(answer.cStat, answer.xMotivo);
+  }
 
   const proc = nfeProc(signed.nfeXml, protocol.xml);
   const nfeProcKey = `${folder}/nfeProc.xml`;
@@ -190,18 +214,24 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
     nProt: protocol.nProt,
   });
   await deps.orders.markInvoiced(job.orderRef, record.paymentId);
+  const receiptText = paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
   await finish(job, record, deps, {
     success: true,
-    invoiceDetails: {
-      orderXML: proc,
-      invoiceKey: signed.chave,
-      qrCode: signed.qrCode,
-      ...(paymentObject.printInvoiceAtPos ? { receiptText: renderReceipt(proc, { columns: setup.receiptColumns }) } : {}),
-    },
+    invoiceDetails: { orderXML: proc, invoiceKey: signed.chave, qrCode: signed.qrCode, ...(receiptText ? { receiptText } : {}) },
     error: null,
   });
   deps.log.info('NFC-e authorized', { paymentId: record.paymentId, nNF: numbering.nNF, nProt: protocol.nProt });
   return 'authorized';
+}
+
+/** The receipt never fails an authorized NFC-e: without it the POS can still reprint via GET. */
+function receipt(proc: string, columns: 32 | 48, deps: IssuerDeps): string | undefined {
+  try {
+    return renderReceipt(proc, { columns });
+  } catch (error) {
+    deps.log.warn('receipt text could not be rendered; answering without it', { reason: (error as Error).message });
+    return undefined;
+  }
 }
 
 async function finish(

@@ -13,6 +13,10 @@ const reservation = z.object({ nNF: z.number().int().positive(), cNF: z.string()
 
 export interface NumberSource {
   reserve(paymentId: string, cnpj: string, serie: number, fresh: (nNF: number) => Omit<Numbering, 'nNF'>): Promise<Numbering>;
+  /** The number this payment holds, if it took one. */
+  reserved(paymentId: string): Promise<Numbering | undefined>;
+  /** A number that will never be authorized (rejected, or lost to a race): kept for inutilização. */
+  recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void>;
 }
 
 export class DynamoNumbering implements NumberSource {
@@ -21,6 +25,13 @@ export class DynamoNumbering implements NumberSource {
     private readonly tableName: string,
   ) {}
 
+  async reserved(paymentId: string): Promise<Numbering | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `NUMBERED#${paymentId}` }, ConsistentRead: true }),
+    );
+    return Item ? reservation.parse(Item) : undefined;
+  }
+
   async reserve(
     paymentId: string,
     cnpj: string,
@@ -28,8 +39,8 @@ export class DynamoNumbering implements NumberSource {
     fresh: (nNF: number) => Omit<Numbering, 'nNF'>,
   ): Promise<Numbering> {
     const key = { pk: `NUMBERED#${paymentId}` };
-    const existing = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    if (existing.Item) return reservation.parse(existing.Item);
+    const existing = await this.reserved(paymentId);
+    if (existing) return existing;
 
     const series = `NNF#${cnpj}#${serie}`;
     const { Attributes } = await this.db.send(
@@ -57,8 +68,16 @@ export class DynamoNumbering implements NumberSource {
       await this.db.send(
         new PutCommand({ TableName: this.tableName, Item: { pk: `GAP#${series}#${nNF}`, cnpj, serie, nNF, paymentId } }),
       );
-      const winner = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-      return reservation.parse(winner.Item);
+      return reservation.parse(await this.reserved(paymentId));
     }
+  }
+
+  async recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `GAP#NNF#${cnpj}#${serie}#${nNF}`, cnpj, serie, nNF, paymentId, reason },
+      }),
+    );
   }
 }

@@ -112,13 +112,13 @@ function post(url: string, body: string, contentType: string, options: Options):
       {
         method: 'POST',
         headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
-        timeout: options.timeoutMs,
         ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
+          clearTimeout(timer);
           const text = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 500) >= 500) reject(new SefazUnavailable(`SEFAZ answered HTTP ${res.statusCode}`));
           else resolve(text);
@@ -126,10 +126,15 @@ function post(url: string, body: string, contentType: string, options: Options):
         res.on('error', (error) => reject(new SefazUnavailable(`SEFAZ answer broke off: ${error.message}`)));
       },
     );
-    req.on('timeout', () => req.destroy(new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`)));
-    req.on('error', (error) =>
-      reject(error instanceof SefazUnavailable ? error : new SefazUnavailable(`SEFAZ unreachable: ${error.message}`)),
+    // A limit on the whole exchange (a socket timeout only counts idle time).
+    const timer = setTimeout(
+      () => req.destroy(new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
     );
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error instanceof SefazUnavailable ? error : new SefazUnavailable(`SEFAZ unreachable: ${error.message}`));
+    });
     req.end(body);
   });
 }

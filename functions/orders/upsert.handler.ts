@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { api, envName } from '../../lib/manifest.ts';
-import { orderRef } from '../payments/record.ts';
+import { holdsOrder, orderRef } from '../payments/record.ts';
 import { DynamoPaymentStore } from '../payments/store.ts';
 import { callerIntegration, correlationIdOf } from '../shared/api.ts';
 import { dynamo } from '../shared/aws.ts';
@@ -48,11 +48,14 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     const { orderKeyType, orderKey } = path.data;
     const ref = orderRef(body.data.integrationHubServiceId, orderKeyType, orderKey);
     const payment = await payments.get(ref);
-    if (payment && payment.status !== 'DONE') {
+    if (payment && holdsOrder(payment)) {
       throw new ClientError(409, [
         {
           key: 'orderKey',
-          message: `path.orderKey ${orderKeyType} ${orderKey} has a payment in progress (paymentId ${payment.paymentId}); the order cannot change until it finishes`,
+          message:
+            payment.status === 'DONE'
+              ? `path.orderKey ${orderKeyType} ${orderKey} has an NFC-e not yet confirmed by SEFAZ (paymentId ${payment.paymentId}); the order cannot change until an operator settles it`
+              : `path.orderKey ${orderKeyType} ${orderKey} has a payment in progress (paymentId ${payment.paymentId}); the order cannot change until it finishes`,
         },
       ]);
     }

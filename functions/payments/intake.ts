@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FieldError } from '../shared/http.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import type { JobQueue } from './job.ts';
-import { fingerprint, orderRef, PENDING, type PaymentRecord } from './record.ts';
+import { fingerprint, holdsOrder, orderRef, PENDING, type PaymentRecord } from './record.ts';
 import type { ValidPayment } from './request.ts';
 import type { PaymentStore } from './store.ts';
 
@@ -42,17 +42,13 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
       await ensureQueued(current, deps);
       return { kind: 'processing', record: current };
     }
-    if (current && current.status !== 'DONE') {
-      return {
-        kind: 'conflict',
-        record: current,
-        errors: [
-          {
-            key: 'orderKey',
-            message: `body.orderKey ${request.orderKeyType} ${request.orderKey} already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`,
-          },
-        ],
-      };
+    if (current && holdsOrder(current)) {
+      const why =
+        current.status === 'DONE'
+          ? `has an NFC-e not yet confirmed by SEFAZ (paymentId ${current.paymentId}, ${current.result?.error?.code}); an operator must retry it from the dead-letter queue before the order takes another payment`
+          : `already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`;
+      const message = `body.orderKey ${request.orderKeyType} ${request.orderKey} ${why}`;
+      return { kind: 'conflict', record: current, errors: [{ key: 'orderKey', message }] };
     }
 
     const record = newRecord(payment, ref, print, correlationId, deps.now());

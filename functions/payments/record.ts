@@ -46,6 +46,22 @@ export interface PaymentRecord {
 
 export const PENDING = 'PENDING';
 
+/**
+ * Failures an operator's redrive of the job may restart. The first two also hold the order: the
+ * NFC-e was sent to SEFAZ and its fate is unknown, so no other payment or tab may replace it
+ * before the retry settles it (otherwise one sale could end with two authorized NFC-e).
+ */
+export const SEFAZ_UNAVAILABLE = 'SEFAZ_UNAVAILABLE';
+export const ISSUE_INCOMPLETE = 'ISSUE_INCOMPLETE';
+export const ISSUE_FAILED = 'ISSUE_FAILED';
+export const RESTARTABLE_FAILURES = [SEFAZ_UNAVAILABLE, ISSUE_INCOMPLETE, ISSUE_FAILED] as const;
+const UNSETTLED_FAILURES: readonly string[] = [SEFAZ_UNAVAILABLE, ISSUE_INCOMPLETE];
+
+/** True while the payment keeps its order: in progress, or finished with its NFC-e unsettled. */
+export function holdsOrder(record: Pick<PaymentRecord, 'status' | 'result'>): boolean {
+  return record.status !== 'DONE' || UNSETTLED_FAILURES.includes(record.result?.error?.code ?? '');
+}
+
 export function orderRef(integrationHubServiceId: string, orderKeyType: string, orderKey: string): string {
   // orderKey is last, so a `#` inside it cannot make two orders share a key.
   return `ORDER#${integrationHubServiceId}#${orderKeyType}#${orderKey}`;

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { tables } from '../../lib/manifest.ts';
-import { PENDING, type PaymentRecord, type PaymentResult } from './record.ts';
+import { PENDING, RESTARTABLE_FAILURES, type PaymentRecord, type PaymentResult } from './record.ts';
 
 export interface PaymentStore {
   get(orderRef: string): Promise<PaymentRecord | undefined>;
@@ -24,7 +24,7 @@ export interface PaymentStore {
   pendingEnqueue(limit: number): Promise<PaymentRecord[]>;
   /**
    * QUEUED → PROCESSING for this payment, unless it finished (a DONE payment whose failure is
-   * retryable may start again: an operator redrove its job from the DLQ). False otherwise.
+   * restartable may start again: an operator redrove its job from the DLQ). False otherwise.
    */
   startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean>;
   /**
@@ -35,9 +35,6 @@ export interface PaymentStore {
   /** Stores the result the POS gets with 200; once, for this payment only. */
   finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void>;
 }
-
-/** A failure worth trying again later (SEFAZ unreachable): a redriven job may restart the payment. */
-export const RETRYABLE_FAILURE = 'SEFAZ_UNAVAILABLE';
 
 /** Runs a conditional write: true when it applied, false when its condition did not hold. */
 async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
@@ -162,7 +159,7 @@ export class DynamoPaymentStore implements PaymentStore {
           Key: { pk: orderRef },
           UpdateExpression:
             'SET #status = :processing, updatedAt = :at, processingAttempts = if_not_exists(processingAttempts, :zero) + :one',
-          ConditionExpression: 'paymentId = :id AND (#status <> :done OR #result.#error.#code = :retryable)',
+          ConditionExpression: 'paymentId = :id AND (#status <> :done OR #result.#error.#code IN (:r0, :r1, :r2))',
           ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#error': 'error', '#code': 'code' },
           ExpressionAttributeValues: {
             ':processing': 'PROCESSING',
@@ -171,7 +168,7 @@ export class DynamoPaymentStore implements PaymentStore {
             ':one': 1,
             ':id': paymentId,
             ':done': 'DONE',
-            ':retryable': RETRYABLE_FAILURE,
+            ...Object.fromEntries(RESTARTABLE_FAILURES.map((code, i) => [`:r${i}`, code])),
           },
         }),
       ),
@@ -185,7 +182,8 @@ export class DynamoPaymentStore implements PaymentStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: orderRef },
-          UpdateExpression: 'SET #status = :done, #result = :result, updatedAt = :at',
+          // A finished payment needs no job any more, whatever the re-queue marker says.
+          UpdateExpression: 'SET #status = :done, #result = :result, updatedAt = :at REMOVE enqueuePending',
           ConditionExpression: 'paymentId = :id AND #status = :processing',
           ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
           ExpressionAttributeValues: {

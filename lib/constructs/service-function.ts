@@ -13,6 +13,7 @@ import {
   envName,
   secrets as secretSpecs,
   tables as tableSpecs,
+  type BucketAccess,
   type BucketName,
   type SecretName,
   type FunctionSpec,
@@ -145,19 +146,20 @@ export class ServiceFunction extends Construct {
     queue.grantSendMessages(this.fn);
   }
 
-  private useBucket(name: BucketName, bucket: IBucket, access: 'read' | 'readWrite'): void {
+  private useBucket(name: BucketName, bucket: IBucket, access: BucketAccess): void {
     this.fn.addEnvironment(envName.bucket(name), bucket.bucketName);
-    const grant = access === 'read' ? 'grantRead' : 'grantReadWrite';
-    bucket[grant](this.fn);
+    if (access === 'read') bucket.grantRead(this.fn);
+    // Put only: no delete, no version or retention changes, so fiscal XML cannot be lost from here.
+    else this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
     // cdk-nag names an imported ARN after its export; exportValue returns that import (the export
     // is the one the cross-stack reference creates anyway), so the acknowledgement matches it.
     const { 'Fn::ImportValue': bucketExport } = Stack.of(this).resolve(Stack.of(bucket).exportValue(bucket.bucketArn));
-    const wildcards = ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', `Resource::${bucketExport}/*`];
-    if (access === 'readWrite') wildcards.push('Action::s3:DeleteObject*', 'Action::s3:Abort*');
+    const wildcards = [`Resource::${bucketExport}/*`];
+    if (access === 'read') wildcards.push('Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*');
     for (const finding of wildcards) {
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[${finding}]`,
-        reason: `CDK's ${grant} on the ${name} bucket only: object actions need <bucket>/*, and its action groups stay within that one bucket.`,
+        reason: `Objects of the ${name} bucket only: object actions need <bucket>/*, and CDK's read action groups stay within that one bucket.`,
       });
     }
   }

@@ -39,9 +39,7 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-APIG3',
       'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      // The issuer and the invoice readers: CDK's bucket grants (object actions need <bucket>/*).
-      'AwsSolutions-IAM5[Action::s3:Abort*]',
-      'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+      // The invoice readers' CDK read grant and the issuer's put (object actions need <bucket>/*).
       'AwsSolutions-IAM5[Action::s3:GetBucket*]',
       'AwsSolutions-IAM5[Action::s3:GetObject*]',
       'AwsSolutions-IAM5[Action::s3:List*]',

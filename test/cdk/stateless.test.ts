@@ -290,7 +290,7 @@ describe('queue triggers', () => {
     trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 7, maxConcurrency: 2 },
     timeoutSeconds: 30,
     memoryMb: 256,
-    buckets: { fiscal: 'readWrite' },
+    buckets: { fiscal: 'put' },
   };
 
   it('feeds nfce-requests to the NFC-e issuer one message at a time, reporting batch item failures', () => {
@@ -346,10 +346,12 @@ describe('queue triggers', () => {
     });
     expect(issuer[secretArn]).toEqual(['secretsmanager:GetSecretValue']);
     const bucketArn = imported(stateful.buckets.fiscal.bucketArn);
-    expect(issuer[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toContain('s3:PutObject');
+    // Put only: no delete, no version or retention changes on fiscal XML.
+    expect(issuer[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toEqual(['s3:PutObject']);
+    expect(issuer[json(bucketArn)]).toBeUndefined();
     expect(Object.values(issuer).flat()).not.toContain('sqs:SendMessage');
-    // logs, queue, five tables, the payments index, bucket, bucket objects, secrets
-    expect(Object.keys(issuer)).toHaveLength(11);
+    // logs, queue, five tables, the payments index, bucket objects, secrets
+    expect(Object.keys(issuer)).toHaveLength(10);
   });
 
   it('refuses a consumer whose timeout is not below the queue visibility timeout', () => {

@@ -193,6 +193,30 @@ describe('payments that finish without an NFC-e', () => {
       invoiceDetails: null,
       error: { code: '778', message: 'Rejeição: Informado NCM inexistente' },
     });
+    // The rejected number is never used again: it is listed for inutilização.
+    const { Items = [] } = await stack.documents.send(new ScanCommand({ TableName: stack.env[envName.table('numbering')] }));
+    expect(Items.filter((i) => String(i.pk).startsWith('GAP#') && i.reason === '778')).toHaveLength(1);
+  });
+
+  it('a fiscal setup that cannot be used (certificate password wrong) finishes at once, naming the problem', async () => {
+    await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
+      integrationHubServiceId: OTHER_INTEGRATION,
+      emitter: demoEmitter(),
+      catalog: demoCatalog(),
+      pfx,
+      password: 'not-the-password',
+    });
+    const order = { ...fixture('order-mesa/order-table-2.json'), integrationHubServiceId: OTHER_INTEGRATION };
+    expect((await send(stack, 'PUT', '/orders/TABLE/1', order, otherToken)).status).toBe(201);
+    const payment = { ...seedPayment(), integrationHubServiceId: OTHER_INTEGRATION, orderKey: '1' };
+    expect((await post(stack, '/order/payment', payment, otherToken)).status).toBe(202);
+    await expect
+      .poll(async () => (await post(stack, '/order/payment', payment, otherToken)).status, { timeout: 10_000 })
+      .toBe(200);
+    const { body } = await post(stack, '/order/payment', payment, otherToken);
+    expect(body.success).toBe(false);
+    expect(body.error.code).toBe('FISCAL_SETUP');
+    expect(body.error.message).toMatch(new RegExp(`^the A1 certificate of ${OTHER_INTEGRATION} does not open: `));
   });
 });
 
@@ -233,6 +257,17 @@ describe('SEFAZ trouble', () => {
     expect(stack.sefaz.control.calls()).toMatchObject({ authorization: 2, consultation: 1 });
   });
 
+  it('paused (108) is not a rejection: the job is retried until SEFAZ runs again', async () => {
+    const payment = await pushSeedOrder();
+    stack.sefaz.control.setServiceStatus('paused');
+    await post(stack, '/order/payment', payment, token);
+    await expect.poll(() => stack.sefaz.control.calls().authorization, { timeout: 5_000 }).toBeGreaterThan(1);
+    expect((await post(stack, '/order/payment', payment, token)).status).toBe(208);
+    stack.sefaz.control.setServiceStatus('running');
+    const { body } = await pollUntilFinished(payment);
+    expect(body).toMatchObject({ success: true, error: null });
+  });
+
   it('a 5xx after the number was taken: the retry reuses the same nNF, cNF and key', async () => {
     const payment = await pushSeedOrder();
     stack.sefaz.control.failWith(503, 1);
@@ -254,6 +289,18 @@ describe('SEFAZ trouble', () => {
     expect(body.error.code).toBe('SEFAZ_UNAVAILABLE');
     expect(body.error.message).toMatch(new RegExp(`^SEFAZ did not answer after ${queues.nfceRequests.maxReceiveCount} attempts`));
     await expect.poll(() => dlqDepth(), { timeout: 5_000 }).toBe(1);
+
+    // SEFAZ may have authorized that NFC-e: nothing may replace it until an operator settles it.
+    const other = structuredClone(payment);
+    other.paymentObject.methods[0].method = 'DEBIT';
+    const conflict = await post(stack, '/order/payment', other, token);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.errors[0].message).toMatch(
+      /has an NFC-e not yet confirmed by SEFAZ .*SEFAZ_UNAVAILABLE.*dead-letter queue/,
+    );
+    expect(
+      (await send(stack, 'PUT', `/orders/TABLE/${payment.orderKey}`, fixture('order-mesa/order-table-2.json'), token)).status,
+    ).toBe(409);
   });
 });
 
