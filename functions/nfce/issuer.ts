@@ -36,7 +36,7 @@ export interface DocumentStore {
 
 export interface IssuerDeps {
   payments: PaymentStore;
-  orders: Pick<OrderStore, 'get' | 'markInvoiced'>;
+  orders: Pick<OrderStore, 'lockFor' | 'markInvoiced'>;
   fiscal: Pick<FiscalConfig, 'load'>;
   numbering: NumberSource;
   documents: DocumentStore;
@@ -116,7 +116,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     return 'finished-without-invoice';
   }
 
-  const order = await deps.orders.get(job.orderRef);
+  const order = await deps.orders.lockFor(job.orderRef, record.paymentId);
   const label = `${record.orderKeyType} ${record.orderKey}`;
   if (!order) {
     return fail(

@@ -51,6 +51,8 @@ export interface StoredOrder {
   updatedAt: string;
   /** Set when an NFC-e for this order is authorized: another payment needs a new PUT first. */
   invoicedByPaymentId?: string;
+  /** The payment issuing (or last issued) from this order: a PUT may not change it meanwhile. */
+  lockedByPaymentId?: string;
 }
 
 export function toOrderItems(body: OrderBody): OrderItem[] {
@@ -76,21 +78,60 @@ export class OrderStore {
     return Item as StoredOrder | undefined;
   }
 
-  /** Replaces the order; true when it existed before. */
-  async put(order: StoredOrder): Promise<boolean> {
-    const { Attributes } = await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: order, ReturnValues: 'ALL_OLD' }),
-    );
-    return Attributes !== undefined;
+  /**
+   * Replaces the order (true when it existed), unless a payment is issuing from it: only an
+   * unlocked order, or one locked by the finished payment `released`, may change. Undefined when
+   * it may not.
+   */
+  async put(order: StoredOrder, released?: string): Promise<boolean | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: order,
+          ConditionExpression: 'attribute_not_exists(lockedByPaymentId) OR lockedByPaymentId = :released',
+          ExpressionAttributeValues: { ':released': released ?? '-' },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes !== undefined;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
   }
 
+  /**
+   * The issuer's read: locks the order for this payment (the slot's current payment, so any other
+   * lock belongs to a finished one) and returns it; undefined when there is no order.
+   */
+  async lockFor(orderRef: string, paymentId: string): Promise<StoredOrder | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression: 'SET lockedByPaymentId = :id',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':id': paymentId },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as StoredOrder;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  /** Marks the order the payment locked (and read) as invoiced by it. */
   async markInvoiced(orderRef: string, paymentId: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: orderRef },
         UpdateExpression: 'SET invoicedByPaymentId = :id',
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: 'lockedByPaymentId = :id',
         ExpressionAttributeValues: { ':id': paymentId },
       }),
     );

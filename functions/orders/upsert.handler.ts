@@ -69,16 +69,27 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     const items = toOrderItems(body.data);
     const updatedAt = saoPauloIso(new Date());
     const notes = body.data.notes || undefined;
-    const existed = await orders.put({
-      pk: ref,
-      integrationHubServiceId: body.data.integrationHubServiceId,
-      orderKeyType,
-      orderKey,
-      items,
-      ...(notes ? { notes } : {}),
-      source: 'POS',
-      updatedAt,
-    });
+    const existed = await orders.put(
+      {
+        pk: ref,
+        integrationHubServiceId: body.data.integrationHubServiceId,
+        orderKeyType,
+        orderKey,
+        items,
+        ...(notes ? { notes } : {}),
+        source: 'POS',
+        updatedAt,
+      },
+      payment?.paymentId,
+    );
+    if (existed === undefined) {
+      throw new ClientError(409, [
+        {
+          key: 'orderKey',
+          message: `path.orderKey ${orderKeyType} ${orderKey} has a payment being issued; the order cannot change until it finishes`,
+        },
+      ]);
+    }
     const total = items.reduce((sum, item) => sum + itemTotal(item), 0);
     logger.info('order stored', { orderKeyType, items: items.length, replaced: existed });
     return json(existed ? 200 : 201, {
