@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { unlessConditionFails } from '../shared/conditional.ts';
 import type { Numbering } from './document.ts';
 
 /**
@@ -54,22 +55,19 @@ export class DynamoNumbering implements NumberSource {
     );
     const nNF = z.number().int().positive().parse(Attributes?.lastNNF);
     const numbering: Numbering = { nNF, ...fresh(nNF) };
-    try {
-      await this.db.send(
+    const written = await unlessConditionFails(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...key, ...numbering, cnpj, serie },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return numbering;
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { pk: `GAP#${series}#${nNF}`, cnpj, serie, nNF, paymentId } }),
-      );
-      return reservation.parse(await this.reserved(paymentId));
-    }
+      ),
+    );
+    if (written) return numbering;
+    // Another delivery of the same job reserved first: its number stands, this one is a gap.
+    await this.recordGap(cnpj, serie, nNF, paymentId, 'race');
+    return reservation.parse(await this.reserved(paymentId));
   }
 
   async recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void> {

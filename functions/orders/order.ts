@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { z } from 'zod';
 import type { OrderItem } from '../nfce/document.ts';
 import { toCentavos } from '../shared/money.ts';
+import { unlessConditionFails } from '../shared/conditional.ts';
 import { guid, reais } from '../shared/validation.ts';
 import { ORDER_KEY_TYPES } from '../payments/request.ts';
 
@@ -84,8 +85,8 @@ export class OrderStore {
    * it may not.
    */
   async put(order: StoredOrder, released?: string): Promise<boolean | undefined> {
-    try {
-      const { Attributes } = await this.db.send(
+    const written = await unlessConditionFails(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: order,
@@ -93,12 +94,9 @@ export class OrderStore {
           ExpressionAttributeValues: { ':released': released ?? '-' },
           ReturnValues: 'ALL_OLD',
         }),
-      );
-      return Attributes !== undefined;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
+      ),
+    );
+    return written && written.Attributes !== undefined;
   }
 
   /**
@@ -106,8 +104,8 @@ export class OrderStore {
    * lock belongs to a finished one) and returns it; undefined when there is no order.
    */
   async lockFor(orderRef: string, paymentId: string): Promise<StoredOrder | undefined> {
-    try {
-      const { Attributes } = await this.db.send(
+    const locked = await unlessConditionFails(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: orderRef },
@@ -116,12 +114,9 @@ export class OrderStore {
           ExpressionAttributeValues: { ':id': paymentId },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return Attributes as StoredOrder;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
+      ),
+    );
+    return locked?.Attributes as StoredOrder | undefined;
   }
 
   /** Marks the order the payment locked (and read) as invoiced by it. */

@@ -7,6 +7,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { tables } from '../../lib/manifest.ts';
+import { unlessConditionFails } from '../shared/conditional.ts';
 import { PENDING, RESTARTABLE_FAILURES, type PaymentRecord, type PaymentResult } from './record.ts';
 
 export interface PaymentStore {
@@ -36,16 +37,8 @@ export interface PaymentStore {
   finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void>;
 }
 
-/** Runs a conditional write: true when it applied, false when its condition did not hold. */
-async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-    throw error;
-  }
-}
+/** A conditional write: true when it applied, false when its condition did not hold. */
+const conditionally = async (write: () => Promise<unknown>) => (await unlessConditionFails(write)) !== undefined;
 
 export class DynamoPaymentStore implements PaymentStore {
   constructor(
