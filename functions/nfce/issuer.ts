@@ -2,6 +2,7 @@ import type { OrderStore } from '../orders/order.ts';
 import { paymentJobSchema, type PaymentJob } from '../payments/job.ts';
 import { ISSUE_FAILED, ISSUE_INCOMPLETE, SEFAZ_UNAVAILABLE, type PaymentRecord, type PaymentResult } from '../payments/record.ts';
 import type { PaymentStore } from '../payments/store.ts';
+import { parseTaxDocument } from '../shared/documents.ts';
 import { formatReais } from '../shared/money.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import { FiscalSetupProblem, type FiscalConfig } from './config.ts';
@@ -166,9 +167,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     payment: {
       request: record.request,
       amounts: record.amounts,
-      customer: record.customerDocument
-        ? { kind: record.customerDocument.length === 11 ? 'CPF' : 'CNPJ', number: record.customerDocument }
-        : null,
+      customer: record.customerDocument ? (parseTaxDocument(record.customerDocument) ?? null) : null,
     },
     verProc: deps.verProc,
   });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { api, envName } from '../../lib/manifest.ts';
 import { holdsOrder, orderRef } from '../payments/record.ts';
 import { DynamoPaymentStore } from '../payments/store.ts';
-import { callerIntegration, correlationIdOf } from '../shared/api.ts';
+import { assertCallerOwns, correlationIdOf } from '../shared/api.ts';
 import { dynamo } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';
 import { bodyText, ClientError, errorResponse, json, parseJsonBody } from '../shared/http.ts';
@@ -40,11 +40,7 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     const body = orderBodySchema.safeParse(parsed, { reportInput: true });
     if (!path.success || !body.success)
       throw new ClientError(400, [...pathErrors, ...(body.success ? [] : fieldErrors(body.error, 'body'))]);
-    if (body.data.integrationHubServiceId !== callerIntegration(event)) {
-      throw new ClientError(403, [
-        { key: 'integrationHubServiceId', message: 'body.integrationHubServiceId is not the integration this token belongs to' },
-      ]);
-    }
+    assertCallerOwns(event, body.data.integrationHubServiceId);
     const { orderKeyType, orderKey } = path.data;
     const ref = orderRef(body.data.integrationHubServiceId, orderKeyType, orderKey);
     const payment = await payments.get(ref);

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { api } from '../../lib/manifest.ts';
-import { callerIntegration, correlationIdOf } from '../shared/api.ts';
+import { assertCallerOwns, correlationIdOf } from '../shared/api.ts';
 import { bodyText, ClientError, errorResponse, json, parseJsonBody } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 import { takePayment, type IntakeOutcome } from './intake.ts';
@@ -19,16 +19,8 @@ async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     // Order of checks: 401 (authorizer, before this runs), 413, 400, then 403.
     const validation = validatePaymentRequest(parseJsonBody(bodyText(event, api.maxBodyBytes)));
     if (!validation.ok) throw new ClientError(400, validation.errors);
-    const caller = callerIntegration(event);
     const { request } = validation.payment;
-    if (request.integrationHubServiceId !== caller) {
-      throw new ClientError(403, [
-        {
-          key: 'integrationHubServiceId',
-          message: 'body.integrationHubServiceId is not the integration this token belongs to',
-        },
-      ]);
-    }
+    assertCallerOwns(event, request.integrationHubServiceId);
     const outcome = await takePayment(validation.payment, correlationId, deps);
     logger.info('payment request answered', {
       outcome: outcome.kind,

@@ -20,3 +20,12 @@ export function callerIntegration(event: APIGatewayProxyEvent): string {
   }
   return id;
 }
+
+/** 403 unless the body's integration is the one the bearer token belongs to. */
+export function assertCallerOwns(event: APIGatewayProxyEvent, integrationHubServiceId: string): void {
+  if (integrationHubServiceId !== callerIntegration(event)) {
+    throw new ClientError(403, [
+      { key: 'integrationHubServiceId', message: 'body.integrationHubServiceId is not the integration this token belongs to' },
+    ]);
+  }
+}
