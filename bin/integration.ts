@@ -54,7 +54,7 @@ function store(): IntegrationStore {
   if (values.local) {
     const demo = z
       .object({ emulators: z.object({ dynamodb: z.url() }) })
-      .parse(JSON.parse(readFileSync(resolve(projectRoot, '.local/demo.json'), 'utf8')));
+      .parse(JSON.parse(readFileSync(resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'demo.json'), 'utf8')));
     const client = new DynamoDBClient({
       region: LOCAL_REGION,
       endpoint: demo.emulators.dynamodb,
@@ -139,7 +139,7 @@ async function storeFiscal(): Promise<void> {
   if (values.local) {
     const demo = z
       .object({ sefaz: z.object({ url: z.url() }), emulators: z.object({ dynamodb: z.url() }) })
-      .parse(JSON.parse(readFileSync(resolve(projectRoot, '.local/demo.json'), 'utf8')));
+      .parse(JSON.parse(readFileSync(resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'demo.json'), 'utf8')));
     const client = new DynamoDBClient({
       region: LOCAL_REGION,
       endpoint: demo.emulators.dynamodb,

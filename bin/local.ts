@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole backend on this machine — emulated DynamoDB, SQS and S3, the API on
  * http://127.0.0.1:3000 (PORT overrides), the queue consumers and the schedules — with a demo
- * integration whose token is written to .local/demo.json. Data is kept under .local/.
+ * integration whose token is written to .local/demo.json. Data is kept under .local/ (LOCAL_DIR
+ * overrides; the tests point it at a temp dir, so a developer's data is never touched).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { IntegrationStore } from '../functions/auth/integrations.ts';
 import { createTestA1 } from '../functions/nfce/certificate.ts';
@@ -16,8 +17,10 @@ import { rearmInFlightPayments } from '../lib/local/recover.ts';
 import { startLocalStack } from '../lib/local/stack.ts';
 
 const DEMO_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde'; // the seed's integrationHubServiceId
-const localDir = resolve(projectRoot, '.local');
+const localDir = resolve(projectRoot, process.env.LOCAL_DIR || '.local');
 const demoFile = resolve(localDir, 'demo.json');
+/** demo.json as the hints below name it: relative inside the project (./.local/demo.json). */
+const demoShown = demoFile.startsWith(projectRoot + sep) ? `./${relative(projectRoot, demoFile)}` : demoFile;
 const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(projectRoot, path), 'utf8'));
 const port = z.coerce
   .number()
@@ -85,10 +88,10 @@ Checkout backend running locally.
   API          ${stack.baseUrl}
   DynamoDB     ${stack.emulators.dynamodb}   SQS ${stack.emulators.sqs}   S3 ${stack.emulators.s3}
   SEFAZ (sim)  ${emitter.urls.autorizacao}
-  Demo token   in .local/demo.json (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}
+  Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}
 
 Try it (push table 2's tab, then pay it; repeat the POST until it answers 200):
-  TOKEN=$(node -p 'require("./.local/demo.json").integrations[0].token')
+  TOKEN=$(node -p 'require("${demoShown}").integrations[0].token')
   curl -i -X PUT ${stack.baseUrl}/orders/TABLE/2 \\
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     --data @fixtures/order-mesa/order-table-2.json

@@ -1,3 +1,5 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { envName } from '../../lib/manifest.ts';
 import { dynamo } from '../shared/aws.ts';
@@ -20,7 +22,7 @@ export interface AuthorizerContext {
  * REQUEST authorizer. API Gateway answers 401 when this throws `Unauthorized`. The policy covers
  * every route of the stage because API Gateway caches it per token across routes.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const token = bearerToken(header(event.headers, 'authorization'));
   const caller = token ? await store.callerForToken(token) : undefined;
   if (!caller) {
@@ -38,6 +40,9 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     },
   };
 }
+
+/** Its log lines carry the function's name, request id and cold start, like the routes'. */
+export const handler = middy(authorize).use(injectLambdaContext(logger, { resetKeys: true }));
 
 /** arn:aws:execute-api:region:account:apiId/stage/METHOD/path → arn:…:apiId/stage/* */
 function stageWildcard(methodArn: string): string {

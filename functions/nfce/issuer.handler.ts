@@ -1,3 +1,5 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -85,7 +87,7 @@ async function issueRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = async (event: SQSEvent, context: Context) => {
+export const handler = middy(async (event: SQSEvent, context: Context) => {
   deadline = Date.now() + context.getRemainingTimeInMillis();
   return processPartialResponse(event, issueRecord, processor, { context });
-};
+}).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { header } from '../../functions/shared/http.ts';
 import { api, gatewayErrorBody, gatewayErrors, type FunctionSpec } from '../manifest.ts';
@@ -26,6 +26,23 @@ export interface GatewayOptions {
 const STAGE = 'v1';
 /** API Gateway's own payload limit; the handlers enforce the much smaller contract limit. */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
+/**
+ * How much of a refused request's body is read (and thrown away) so that its kept-alive connection
+ * can carry the client's next request; past it the connection is closed instead.
+ */
+export const DRAIN_MAX_BYTES = 2 * GATEWAY_MAX_BYTES;
+/** How long a closed connection still reads (and throws away) what the client goes on sending. */
+const LINGER_MS = 2_000;
+
+/**
+ * The gateway's answer to a path whose percent-encoding does not decode (a lone `%`, a truncated
+ * escape, bytes that are not UTF-8), in the same `{"errors":[…]}` shape as `gatewayErrors`.
+ */
+export const invalidPath = {
+  statusCode: 400,
+  key: 'path',
+  message: 'path is not valid percent-encoding: every % must start a %XX escape, and the escapes must spell UTF-8',
+} as const;
 
 /**
  * API Gateway (REST API, Lambda proxy integration) on 127.0.0.1: the route table, the REQUEST
@@ -38,7 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<{ url: stri
   const server = createServer((req, res) => {
     handle(req, res, options, limiter, authorizerCache).catch((error: unknown) => {
       console.error('local gateway failure', error);
-      if (!res.headersSent) send(res, gatewayErrors.internal.statusCode, gatewayErrorBody(gatewayErrors.internal));
+      if (!res.headersSent) void refuse(req, res, gatewayErrors.internal.statusCode, gatewayErrorBody(gatewayErrors.internal));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -58,11 +75,18 @@ async function handle(
   cache: AuthorizerCache,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // A path that does not decode is refused before routing and before the authorizer.
+  if (!decodes(url.pathname)) {
+    const { statusCode, key, message } = invalidPath;
+    return refuse(req, res, statusCode, JSON.stringify({ errors: [{ key, message }] }));
+  }
   const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
-  if (!match) return send(res, gatewayErrors.noSuchRoute.statusCode, gatewayErrorBody(gatewayErrors.noSuchRoute));
+  if (!match) return refuse(req, res, gatewayErrors.noSuchRoute.statusCode, gatewayErrorBody(gatewayErrors.noSuchRoute));
 
-  const body = await readBody(req);
-  if (body === undefined) return send(res, gatewayErrors.tooLarge.statusCode, gatewayErrorBody(gatewayErrors.tooLarge));
+  const read = await readBody(req);
+  if (!('body' in read))
+    return refuse(req, res, gatewayErrors.tooLarge.statusCode, gatewayErrorBody(gatewayErrors.tooLarge), read.received);
+  const { body } = read;
 
   const requestId = randomUUID();
   const headers = singleHeaders(req);
@@ -71,7 +95,7 @@ async function handle(
   // Like API Gateway: no identity source → 401 without invoking the authorizer; an allowed
   // identity's policy is cached for authorizerCacheSeconds.
   const identity = header(headers, 'authorization');
-  if (!identity) return send(res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
+  if (!identity) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
   const auth = await authorize(identity, options, cache, {
     type: 'REQUEST',
     methodArn,
@@ -86,14 +110,13 @@ async function handle(
     stageVariables: null,
     requestContext: requestContext(match.route, url, requestId, req),
   });
-  if (!auth) return send(res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
+  if (!auth) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
   const allowed = auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
-  if (!allowed) return send(res, gatewayErrors.accessDenied.statusCode, gatewayErrorBody(gatewayErrors.accessDenied));
+  if (!allowed) return refuse(req, res, gatewayErrors.accessDenied.statusCode, gatewayErrorBody(gatewayErrors.accessDenied));
   if (!auth.usageIdentifierKey || !limiter.take(auth.usageIdentifierKey)) {
-    return send(res, gatewayErrors.throttled.statusCode, gatewayErrorBody(gatewayErrors.throttled));
+    return refuse(req, res, gatewayErrors.throttled.statusCode, gatewayErrorBody(gatewayErrors.throttled));
   }
 
-  const utf8 = body.length === 0 || isUtf8(body);
   const event: APIGatewayProxyEvent = {
     resource: match.route.path,
     path: url.pathname,
@@ -108,8 +131,10 @@ async function handle(
       ...requestContext(match.route, url, requestId, req),
       authorizer: { principalId: auth.principalId, ...auth.context },
     },
-    body: body.length === 0 ? null : utf8 ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: !utf8,
+    // The REST API declares binaryMediaTypes ['*/*'], so API Gateway hands every body over as
+    // base64, text or not; the handlers decode it (and refuse what is not UTF-8) themselves.
+    body: body.length === 0 ? null : body.toString('base64'),
+    isBase64Encoded: body.length > 0,
   };
   const result = (await invoke(match.route.handler, match.route.name, match.route.spec, event)) as APIGatewayProxyResult;
   const payload = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
@@ -199,19 +224,89 @@ function requestContext(route: Route, url: URL, requestId: string, req: Incoming
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > GATEWAY_MAX_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+/** True when every percent-escape of `path` decodes (to UTF-8). */
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
   }
-  return Buffer.concat(chunks);
 }
 
-function isUtf8(buffer: Buffer): boolean {
-  return Buffer.from(buffer.toString('utf8'), 'utf8').equals(buffer);
+/**
+ * The request's body, or, for one over API Gateway's limit (or cut off by the client), how many
+ * bytes were read before giving up; the rest is left unread, paused, for `refuse` to drain.
+ */
+function readBody(req: IncomingMessage): Promise<{ body: Buffer } | { received: number }> {
+  if (Number(req.headers['content-length']) > GATEWAY_MAX_BYTES) return Promise.resolve({ received: 0 });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (result: { body: Buffer } | { received: number }) => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= GATEWAY_MAX_BYTES) return void chunks.push(chunk);
+      // Not with a `for await` that stops: that destroys the request, and the connection with it.
+      req.pause();
+      done({ received: size });
+    };
+    const onEnd = () => done({ body: Buffer.concat(chunks) });
+    const onClose = () => done({ received: size });
+    req.on('data', onData).once('end', onEnd).once('close', onClose);
+  });
+}
+
+/**
+ * Answers a refusal by the gateway itself, keeping the connection usable: what is left of the
+ * request's body is read and thrown away first, so a kept-alive connection carries the client's
+ * next request. A body that goes on past DRAIN_MAX_BYTES is not waited for: the answer says
+ * `connection: close`, and the connection is closed after it.
+ */
+async function refuse(req: IncomingMessage, res: ServerResponse, statusCode: number, body: string, received = 0): Promise<void> {
+  if (!(await drain(req, received))) closeAfterAnswer(res);
+  send(res, statusCode, body);
+}
+
+/** Reads what is left of the request's body, discarding it; false when it goes on past DRAIN_MAX_BYTES. */
+function drain(req: IncomingMessage, received: number): Promise<boolean> {
+  // From here on the request flows: whatever it still holds or receives is thrown away.
+  req.resume();
+  if (req.complete) return Promise.resolve(true);
+  if (req.destroyed || Number(req.headers['content-length'] ?? 0) > DRAIN_MAX_BYTES) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let size = received;
+    const done = (drained: boolean) => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      resolve(drained);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DRAIN_MAX_BYTES) done(false);
+    };
+    const onEnd = () => done(true);
+    const onClose = () => done(false);
+    req.on('data', onData).once('end', onEnd).once('close', onClose);
+  });
+}
+
+/**
+ * Marks the answer `connection: close`. Node then destroys the socket once the answer is written,
+ * and a socket closed with unread input sends a reset, which can wipe out the answer before the
+ * client has read it. So, like a web server's lingering close, only the sending side is shut, and
+ * what the client still sends is read and thrown away until it closes too or LINGER_MS pass.
+ */
+function closeAfterAnswer(res: ServerResponse): void {
+  res.setHeader('connection', 'close');
+  const socket = res.socket;
+  if (!socket) return;
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+    setTimeout(() => this.destroy(), LINGER_MS).unref();
+  };
 }
 
 function singleHeaders(req: IncomingMessage): Record<string, string> {

@@ -1,10 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import type { FunctionSpec } from '../manifest.ts';
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Every function runs in this one process, many invocations at once, as in Lambda Managed
+ * Instances: each invocation gets its own InvokeStore context (AsyncLocalStorage), where Powertools
+ * keeps per-invocation state (the logger's Lambda context and appended keys, the batch processor's
+ * records) once AWS_LAMBDA_MAX_CONCURRENCY is set (the local stack sets it). Created here, at
+ * import, before any AWS SDK call can create the single-invocation store in its place.
+ */
+const invokeStore = await InvokeStore.getInstanceAsync(true);
+if (!isolatesContexts(invokeStore)) {
+  throw new Error('the InvokeStore was created for one invocation at a time before lib/local/invoke.ts was imported');
+}
 
 /** Where the project root is: the manifest's entries are relative to it. */
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -14,7 +27,10 @@ export const projectRoot = resolve(import.meta.dirname, '../..');
  * environment must be set before the first load: handlers read it once, at "cold start".
  */
 export async function loadHandler(spec: Pick<FunctionSpec, 'entry'>): Promise<Handler> {
-  const module = (await import(pathToFileURL(resolve(projectRoot, spec.entry)).href)) as { handler?: unknown };
+  // In a context of its own, like an invocation's: Powertools' per-invocation state needs one, so
+  // without it a log line written while the module initializes would throw "No context available".
+  const url = pathToFileURL(resolve(projectRoot, spec.entry)).href;
+  const module = (await invokeStore.run({}, () => import(url))) as { handler?: unknown };
   if (typeof module.handler !== 'function') throw new Error(`${spec.entry} does not export a handler function`);
   return module.handler as Handler;
 }
@@ -50,9 +66,20 @@ export async function invoke(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);
   });
+  const context = lambdaContext(name, spec);
   try {
-    return await Promise.race([handler(event, lambdaContext(name, spec)), timeout]);
+    return await invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
+      Promise.race([handler(event, context), timeout]),
+    );
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** True for the multi-invocation store: an inner context does not replace the outer one. */
+function isolatesContexts(store: InvokeStoreBase): boolean {
+  return store.run({ probe: 'outer' }, () => {
+    store.run({ probe: 'inner' }, () => undefined);
+    return store.get('probe') === 'outer';
+  });
 }

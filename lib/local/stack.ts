@@ -86,6 +86,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     S3_FORCE_PATH_STYLE: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'checkout-local',
+    // Invocations run concurrently in this process (lib/local/invoke.ts gives each its own
+    // InvokeStore context); like Lambda Managed Instances, this tells Powertools to keep
+    // per-invocation state there. Its value is not read, only its presence.
+    AWS_LAMBDA_MAX_CONCURRENCY: '64',
     ...provisioned.env,
     ...Object.fromEntries(
       Object.entries(manifest.secrets).map(([name, { prefix }]) => [manifest.envName.secretPrefix(name as SecretName), prefix]),

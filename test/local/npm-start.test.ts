@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../lib/local/invoke.ts';
+
+/**
+ * `npm start` is npm → node (the script `exec`s node instead of leaving a shell in between), so a
+ * SIGTERM or SIGINT that reaches npm alone (a process manager, an IDE's stop button) stops the
+ * backend whole: npm hands the signal to its child, and that child is the backend.
+ */
+
+let started: { npm: ChildProcess; localDir: string; tree: number[] } | undefined;
+
+afterEach(() => {
+  if (!started) return;
+  // A failed test must not leave a backend running: end what this test started, by pid.
+  for (const pid of started.tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(started.localDir, { recursive: true, force: true });
+  started = undefined;
+});
+
+/** A process's parent and state, from /proc (Linux). */
+function stat(pid: number): { ppid: number; state: string } | undefined {
+  try {
+    // pid (comm) state ppid …; comm may hold spaces and parentheses, so read after the last ')'.
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: state!, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Running, as opposed to gone or a zombie waiting to be reaped. */
+function alive(pid: number): boolean {
+  const s = stat(pid);
+  return s !== undefined && s.state !== 'Z' && s.state !== 'X';
+}
+
+/** `pid` and every process below it. */
+function processTree(pid: number): number[] {
+  const all = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const p of all) if (stat(p)?.ppid === tree[i]) tree.push(p);
+  return tree;
+}
+
+/** The command line of a process, as its arguments. */
+function commandLine(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768–60999), which servers listening on port 0 get
+ * theirs from: so no other test's server can take it over right after the backend lets it go.
+ */
+async function freeFixedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('npm start', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'stops whole when npm alone gets %s: the backend exits and its port closes',
+    async (signal) => {
+      // A temp data dir (LOCAL_DIR) and a port of its own: a developer's .local and :3000 are left alone.
+      const localDir = mkdtempSync(join(tmpdir(), 'checkout-npm-start-'));
+      const port = await freeFixedPort();
+      const npm = spawn('npm', ['start'], {
+        cwd: projectRoot,
+        env: { ...process.env, PORT: String(port), LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      started = { npm, localDir, tree: [npm.pid!] };
+      let output = '';
+      npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let exited = false;
+      npm.once('exit', () => (exited = true));
+
+      await until('the backend says it is running', () => output.includes('Checkout backend running locally.'), 25_000);
+      const demo = JSON.parse(readFileSync(join(localDir, 'demo.json'), 'utf8')) as {
+        baseUrl: string;
+        sefaz: { url: string };
+        emulators: Record<string, string>;
+      };
+      expect(demo.baseUrl).toBe(`http://127.0.0.1:${port}`);
+      const ports = [demo.baseUrl, demo.sefaz.url, ...Object.values(demo.emulators)].map((url) => Number(new URL(url).port));
+      expect(ports).toHaveLength(5);
+      for (const open of ports) expect(await portOpen(open)).toBe(true);
+      started.tree = processTree(npm.pid!);
+      const children = started.tree.filter((pid) => stat(pid)?.ppid === npm.pid).map(commandLine);
+
+      npm.kill(signal);
+      await until('npm exits', () => exited, 10_000);
+      await until('every process it started is gone', () => started!.tree.every((pid) => !alive(pid)), 10_000);
+      // Every process is gone, so none holds a port; the API's is checked, the others being
+      // ephemeral ports that a test running beside this one may get next.
+      expect(await portOpen(port)).toBe(false);
+      expect(output).toContain(`${signal}: stopping…`);
+      // npm's one child was the backend itself, with no shell between them (below it there may have
+      // been esbuild's service, which tsx starts to compile what its cache lacks).
+      expect(children.map((argv) => [argv[0]!.split('/').pop(), argv.at(-1)])).toEqual([['node', 'bin/local.ts']]);
+    },
+    40_000,
+  );
+});
