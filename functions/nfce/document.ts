@@ -136,7 +136,8 @@ export function buildDocument(input: NfceInput): NfceDocument {
     profile: TaxProfile;
     defaulted: boolean;
   }[] = order.items.map((item) => {
-    const profile = catalog.items[item.sku];
+    // Own properties only: an sku such as `__proto__` or `constructor` is not in the catalog.
+    const profile = Object.hasOwn(catalog.items, item.sku) ? catalog.items[item.sku] : undefined;
     return {
       code: item.sku,
       name: item.name,
@@ -180,12 +181,12 @@ export function buildDocument(input: NfceInput): NfceDocument {
     const homologationFirst = emitter.tpAmb === 2 && i === 0;
     return {
       nItem: i + 1,
-      cProd: schemaText(line.code, 60),
-      xProd: homologationFirst ? HOMOLOGATION_FIRST_ITEM : schemaText(line.name, 120) || 'ITEM',
+      cProd: requiredText(line.code, 60, `item ${i + 1}'s code`),
+      xProd: homologationFirst ? HOMOLOGATION_FIRST_ITEM : requiredText(line.name, 120, `item ${i + 1}'s name`),
       ncm: line.profile.ncm,
       ...(line.profile.cBenef ? { cBenef: line.profile.cBenef } : {}),
       cfop: line.profile.cfop,
-      unit: schemaText(line.unit, 6) || 'UN',
+      unit: requiredText(line.unit, 6, `item ${i + 1}'s unit`),
       quantity: line.quantity,
       unitPrice: line.unitPrice,
       vProd: line.vProd,
@@ -241,6 +242,17 @@ export function buildDocument(input: NfceInput): NfceDocument {
     infCpl: additionalInfo(order, payment.request, tax),
     verProc: input.verProc,
   };
+}
+
+/**
+ * A required TString (cProd, xProd, uCom): the order's validation refuses text of which nothing
+ * is left once mapped (`identifier`, `nfceText` in shared/text.ts), and the catalog's service
+ * fee is checked the same way, so an empty result here is a bug, not the POS's input.
+ */
+function requiredText(text: string, maxLength: number, what: string): string {
+  const mapped = schemaText(text, maxLength);
+  if (mapped === '') throw new Error(`${what} ${JSON.stringify(text)} has no character an NFC-e can carry`);
+  return mapped;
 }
 
 /** `value` × `percent` %, rounded half up, exactly (integer arithmetic on 4-decimal rates). */
@@ -371,7 +383,8 @@ function additionalInfo(
   const parts = [`${KEY_LABEL[order.orderKeyType]}: ${order.orderKey}`];
   const persons = request.paymentObject.numberPersons;
   if (persons) parts.push(`Pessoas: ${persons}`);
-  if (order.notes) parts.push(order.notes);
+  const notes = order.notes ? schemaText(order.notes, 5000) : '';
+  if (notes) parts.push(notes);
   const brl = (centavos: number) => formatReais(centavos).replace('.', ',');
   parts.push(
     `Valor aproximado dos tributos deste cupom: Federal R$ ${brl(tax.federal)} Estadual R$ ${brl(tax.state)} Municipal R$ ${brl(tax.municipal)} Fonte: IBPT`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifier, nfceText } from '../shared/text.ts';
 
 /**
  * Per-integration fiscal configuration: the emitter (the store's company) and its catalog, which
@@ -73,8 +74,8 @@ export type TaxProfile = z.infer<typeof taxProfileSchema>;
 export const catalogSchema = z.object({
   /** Used for an sku missing from `items` (the NFC-e is still issued; a warning is logged). */
   default: taxProfileSchema,
-  /** The service fee's line. */
-  serviceFee: taxProfileSchema.extend({ code: z.string().min(1).max(60), description: z.string().min(1).max(120) }),
+  /** The service fee's line: its code and description become cProd and xProd, so an order item's sku and name rules apply. */
+  serviceFee: taxProfileSchema.extend({ code: identifier(60), description: nfceText({ max: 120, required: true }) }),
   items: z.record(z.string().min(1).max(60), taxProfileSchema),
 });
 export type Catalog = z.infer<typeof catalogSchema>;

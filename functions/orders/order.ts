@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { OrderItem } from '../nfce/document.ts';
 import { toCentavos } from '../shared/money.ts';
 import { unlessConditionFails } from '../shared/conditional.ts';
+import { identifier, nfceText } from '../shared/text.ts';
 import { guid, reais } from '../shared/validation.ts';
 import { ORDER_KEY_TYPES } from '../payments/request.ts';
 
@@ -16,29 +17,36 @@ const quantity = z
   .number()
   .gt(0)
   .max(9_999)
-  .refine((q) => Math.abs(q * 10_000 - Math.round(q * 10_000)) < 1e-6, { message: 'must have at most 4 decimal places' });
+  .refine((q) => Math.abs(q * 10_000 - Math.round(q * 10_000)) < 1e-6, { message: 'must have at most 4 decimal places' })
+  .refine((q) => q <= 0 || Math.round(q * 10_000) >= 1, { message: 'must be at least 0.0001' })
+  // The exact ten-thousandths: float dust never reaches storage (DynamoDB numbers stop at 1e-130).
+  .transform((q) => Math.round(q * 10_000) / 10_000);
 
 export const orderBodySchema = z.object({
   integrationHubServiceId: guid,
   items: z
     .array(
       z.object({
-        sku: z.string().trim().min(1).max(60),
-        name: z.string().trim().min(1).max(120),
+        // cProd (TString 1–60) and xProd (TString 1–120).
+        sku: identifier(60),
+        name: nfceText({ max: 120, required: true }),
         quantity,
         unitPrice: reais({ max: 100_000 }),
-        unit: z.string().trim().min(1).max(6).default('UN'),
+        // uCom / uTrib (TString 1–6).
+        unit: nfceText({ max: 6, required: true }).default('UN'),
       }),
     )
     .min(1)
     .max(500),
-  notes: z.string().trim().max(500).nullish(),
+  // Part of infCpl (TString 1–5000); may map to nothing.
+  notes: nfceText({ max: 500 }).nullish(),
 });
 export type OrderBody = z.infer<typeof orderBodySchema>;
 
 export const orderPathSchema = z.object({
   orderKeyType: z.enum(ORDER_KEY_TYPES),
-  orderKey: z.string().trim().min(1).max(60),
+  // In infCpl and in the order's key.
+  orderKey: identifier(60),
 });
 
 export interface StoredOrder {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseTaxDocument, type TaxDocument } from '../shared/documents.ts';
 import type { FieldError } from '../shared/http.ts';
 import { formatReais, toCentavos } from '../shared/money.ts';
+import { identifier } from '../shared/text.ts';
 import { amount, fieldErrors, guid, positiveAmount } from '../shared/validation.ts';
 
 /**
@@ -68,7 +69,8 @@ const method = z.object({
 export const paymentRequestSchema = z.object({
   integrationHubServiceId: guid,
   orderKeyType: z.enum(ORDER_KEY_TYPES),
-  orderKey: z.string().trim().min(1).max(60),
+  // In the NFC-e's infCpl and in the order's key: the same rule as the path's orderKey.
+  orderKey: identifier(60),
   paymentObject: z.object({
     printOrderAtPos: z.boolean(),
     generateInvoice: z.boolean(),

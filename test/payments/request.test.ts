@@ -255,3 +255,25 @@ describe('customer document', () => {
     });
   });
 });
+
+describe('float dust in amounts (found by the gateway fuzz: 5e-324 reached DynamoDB, which refuses it)', () => {
+  it('an amount that rounds to 0 centavos is stored as exactly 0', () => {
+    const body = seedPayment();
+    body.paymentObject.methods[0].changeFor = 5e-324;
+    body.paymentObject.discounts = 1e-300;
+    const result = validatePaymentRequest(body);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.payment.request.paymentObject.methods[0]!.changeFor).toBe(0);
+    expect(result.payment.request.paymentObject.discounts).toBe(0);
+    expect(result.payment.request.paymentObject.total).toBe(67.1);
+  });
+
+  it('a positive amount that rounds to 0 centavos is refused', () => {
+    const body = seedPayment();
+    body.paymentObject.methods[0].value = 1e-300;
+    expect(errorsOf(body)).toContainEqual({
+      key: 'paymentObject.methods.0.value',
+      message: 'body.paymentObject.methods.0.value must be at least 0.01 (one centavo)',
+    });
+  });
+});
