@@ -77,8 +77,6 @@ export const api = {
   burstLimit: 40,
   /** Seconds API Gateway caches an authorizer answer per token (0 disables). */
   authorizerCacheSeconds: 60,
-  /** Largest body a route accepts, in bytes. */
-  maxBodyBytes: 64 * 1024,
   /** Stage-wide guard over all integrations together (AWS only; the per-integration limit is above). */
   stageRateLimitPerSecond: 200,
   stageBurstLimit: 400,
@@ -116,7 +114,14 @@ export type Access = 'read' | 'readWrite';
 export type BucketAccess = 'read' | 'put';
 
 export type Trigger =
-  | { kind: 'http'; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; auth: 'bearer' }
+  | {
+      kind: 'http';
+      method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+      path: string;
+      auth: 'bearer';
+      /** Largest body the route accepts, in bytes (413 above); routes without a body leave it out. */
+      maxBodyBytes?: number;
+    }
   | { kind: 'authorizer' }
   | {
       kind: 'queue';
@@ -162,16 +167,25 @@ export const functions = {
   paymentIntake: {
     entry: 'functions/payments/intake.handler.ts',
     description: 'POST /order/payment: validate, record, queue; poll answers 202/208/200',
-    trigger: { kind: 'http', method: 'POST', path: '/order/payment', auth: 'bearer' },
+    trigger: { kind: 'http', method: 'POST', path: '/order/payment', auth: 'bearer', maxBodyBytes: 64 * 1024 },
     timeoutSeconds: 10,
     memoryMb: 512,
     tables: { payments: 'readWrite' },
     sendsTo: ['nfceRequests'],
+    // The 200 answer is assembled from the nfeProc and receipt kept in the fiscal bucket.
+    buckets: { fiscal: 'read' },
   },
   orderUpsert: {
     entry: 'functions/orders/upsert.handler.ts',
     description: 'PUT /orders/{orderKeyType}/{orderKey}: the POS pushes the open tab (items for the NFC-e)',
-    trigger: { kind: 'http', method: 'PUT', path: '/orders/{orderKeyType}/{orderKey}', auth: 'bearer' },
+    // 512 KiB: a 500-item tab with 120-character names, escaped, fits.
+    trigger: {
+      kind: 'http',
+      method: 'PUT',
+      path: '/orders/{orderKeyType}/{orderKey}',
+      auth: 'bearer',
+      maxBodyBytes: 512 * 1024,
+    },
     timeoutSeconds: 10,
     memoryMb: 512,
     // readWrite on payments: a new tab archives the order's finished payment.

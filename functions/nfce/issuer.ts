@@ -6,12 +6,12 @@ import { parseTaxDocument } from '../shared/documents.ts';
 import { formatReais } from '../shared/money.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import { FiscalSetupProblem, type FiscalConfig } from './config.ts';
-import { buildDocument, itemTotal, type Det } from './document.ts';
+import { buildDocument, itemTotal, type Det, type NfceDocument } from './document.ts';
 import { randomCNF } from './key.ts';
 import type { NumberSource } from './numbering.ts';
 import { renderReceipt } from './receipt.ts';
 import { SefazUnavailable, type AuthorizationAnswer, type ClientTls } from './sefaz.ts';
-import { enviNFe, nfeProc, signNfce } from './xml.ts';
+import { enviNFe, nfeProc, signNfce, type SignedNfce } from './xml.ts';
 
 /**
  * One payment's NFC-e, from the queued job to the result the POS gets with 200. Idempotent: a
@@ -82,38 +82,78 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
   try {
     return await issueFor(job, record, deps);
   } catch (error) {
-    if (delivery.receiveCount < delivery.maxReceiveCount) throw error;
-    // Last attempt: the POS must learn the outcome; the job still goes to the DLQ, where an
-    // operator's redrive restarts the payment. Once a number was reserved, this or an earlier
-    // attempt may have sent the NFC-e: its fate at SEFAZ is unknown and the order stays held.
-    const numbered = await deps.numbering.reserved(record.paymentId);
-    const [code, text] = !numbered
-      ? [ISSUE_FAILED, `the NFC-e could not be issued after ${delivery.receiveCount} attempts; it waits for an operator to retry`]
-      : error instanceof SefazUnavailable
-        ? [
-            SEFAZ_UNAVAILABLE,
-            `SEFAZ did not answer after ${delivery.receiveCount} attempts (${error.message}); the NFC-e nº ${numbered.nNF} waits for an operator to retry`,
-          ]
-        : [
-            ISSUE_INCOMPLETE,
-            `the NFC-e nº ${numbered.nNF} may have reached SEFAZ but could not be completed; it waits for an operator to retry`,
-          ];
-    deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code });
-    await finish(job, record, deps, { success: false, invoiceDetails: null, error: { code, message: text } });
-    throw error;
+    const lastAttempt = delivery.receiveCount >= delivery.maxReceiveCount;
+    // A document that cannot be built will not build on a retry either.
+    if (!lastAttempt && !(error instanceof DocumentFailure)) throw error;
+    const outcome = await giveUp(record.paymentId, error, delivery.receiveCount, deps);
+    // An NFC-e under this number may exist at SEFAZ: only the queue's retries can settle it.
+    if (outcome.holdsOrder && !lastAttempt) throw error;
+    deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code: outcome.code });
+    await finish(job, deps, { success: false, invoice: null, error: { code: outcome.code, message: outcome.message } });
+    // The POS has its answer; the job still goes to the DLQ, where an operator's redrive restarts it.
+    if (lastAttempt) throw error;
+    return 'failed';
+  }
+}
+
+/**
+ * The failure a payment ends with when the issuer gives up. Only a number that was handed to
+ * SEFAZ holds the order (its NFC-e may be authorized); a number never sent is withdrawn and
+ * recorded as a gap for inutilização, and the order is free.
+ */
+async function giveUp(
+  paymentId: string,
+  error: unknown,
+  attempts: number,
+  deps: IssuerDeps,
+): Promise<{ code: string; message: string; holdsOrder: boolean }> {
+  const why =
+    error instanceof DocumentFailure
+      ? `the NFC-e could not be built from this order (${error.message})`
+      : `the NFC-e could not be issued after ${attempts} attempts`;
+  const numbered = await deps.numbering.reserved(paymentId);
+  if (!numbered) {
+    return { code: ISSUE_FAILED, message: `${why}; nothing was sent to SEFAZ`, holdsOrder: false };
+  }
+  if (!numbered.sentAt && (await deps.numbering.withdraw(paymentId, 'never sent'))) {
+    return {
+      code: ISSUE_FAILED,
+      message: `${why}; nothing was sent to SEFAZ and nº ${numbered.nNF} is recorded for inutilização`,
+      holdsOrder: false,
+    };
+  }
+  if (error instanceof SefazUnavailable) {
+    return {
+      code: SEFAZ_UNAVAILABLE,
+      message: `SEFAZ did not answer after ${attempts} attempts (${error.message}); the NFC-e nº ${numbered.nNF} waits for an operator to retry`,
+      holdsOrder: true,
+    };
+  }
+  return {
+    code: ISSUE_INCOMPLETE,
+    message: `the NFC-e nº ${numbered.nNF} was sent to SEFAZ but could not be completed; it waits for an operator to retry`,
+    holdsOrder: true,
+  };
+}
+
+/** Building or signing the document failed: the same inputs would fail again. */
+export class DocumentFailure extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause });
+    this.name = 'DocumentFailure';
   }
 }
 
 async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps): Promise<IssueOutcome> {
   const fail = async (code: string, text: string): Promise<IssueOutcome> => {
     deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code });
-    await finish(job, record, deps, { success: false, invoiceDetails: null, error: { code, message: text } });
+    await finish(job, deps, { success: false, invoice: null, error: { code, message: text } });
     return 'failed';
   };
 
   const { paymentObject } = record.request;
   if (!paymentObject.generateInvoice) {
-    await finish(job, record, deps, { success: true, invoiceDetails: null, error: null });
+    await finish(job, deps, { success: true, invoice: null, error: null });
     return 'finished-without-invoice';
   }
 
@@ -154,33 +194,40 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     // dhEmi without fractions: the schema's TDateTimeUTC has none.
     dhEmi: `${saoPauloIso(deps.now()).slice(0, 19)}-03:00`,
   }));
-  const document = buildDocument({
-    emitter,
-    catalog,
-    numbering,
-    order: {
-      orderKeyType: record.orderKeyType as PaymentRecord['request']['orderKeyType'],
-      orderKey: record.orderKey,
-      items: order.items,
-      ...(order.notes ? { notes: order.notes } : {}),
-    },
-    payment: {
-      request: record.request,
-      amounts: record.amounts,
-      customer: record.customerDocument ? (parseTaxDocument(record.customerDocument) ?? null) : null,
-    },
-    verProc: deps.verProc,
-  });
+  let document: NfceDocument;
+  let signed: SignedNfce;
+  try {
+    document = buildDocument({
+      emitter,
+      catalog,
+      numbering,
+      order: {
+        orderKeyType: record.orderKeyType as PaymentRecord['request']['orderKeyType'],
+        orderKey: record.orderKey,
+        items: order.items,
+        ...(order.notes ? { notes: order.notes } : {}),
+      },
+      payment: {
+        request: record.request,
+        amounts: record.amounts,
+        customer: record.customerDocument ? (parseTaxDocument(record.customerDocument) ?? null) : null,
+      },
+      verProc: deps.verProc,
+    });
+    signed = signNfce(document, certificate);
+  } catch (error) {
+    throw new DocumentFailure(error);
+  }
   const defaulted = document.det.filter((d: Det) => d.defaulted).map((d) => d.cProd);
   if (defaulted.length > 0)
     deps.log.warn('skus missing from the fiscal catalog; its default profile was used', { skus: defaulted });
 
-  const signed = signNfce(document, certificate);
   const folder = `nfce/${emitter.cnpj}/${numbering.dhEmi.slice(0, 4)}/${numbering.dhEmi.slice(5, 7)}/${signed.chave}`;
   const signedKey = `${folder}/signed.xml`;
   await deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml');
 
   const tls = { key: certificate.privateKeyPem, cert: certificate.certificatePem };
+  await deps.numbering.markSent(record.paymentId, saoPauloIso(deps.now()));
   let answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
   if (!answer.protocol && TRANSIENT.has(answer.cStat)) {
     throw new SefazUnavailable(`SEFAZ answered ${answer.cStat} ${answer.xMotivo}`);
@@ -203,7 +250,12 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
 
   const proc = nfeProc(signed.nfeXml, protocol.xml);
   const nfeProcKey = `${folder}/nfeProc.xml`;
-  await deps.documents.put(nfeProcKey, proc, 'application/xml');
+  const receiptText = paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
+  const receiptKey = receiptText === undefined ? undefined : `${folder}/receipt-${setup.receiptColumns}.txt`;
+  await Promise.all([
+    deps.documents.put(nfeProcKey, proc, 'application/xml'),
+    receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
+  ]);
   await deps.invoices.record({
     chave: signed.chave,
     integrationHubServiceId: record.integrationHubServiceId,
@@ -213,10 +265,9 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     nProt: protocol.nProt,
   });
   await deps.orders.markInvoiced(job.orderRef, record.paymentId);
-  const receiptText = paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
-  await finish(job, record, deps, {
+  await finish(job, deps, {
     success: true,
-    invoiceDetails: { orderXML: proc, invoiceKey: signed.chave, qrCode: signed.qrCode, ...(receiptText ? { receiptText } : {}) },
+    invoice: { chave: signed.chave, qrCode: signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },
     error: null,
   });
   deps.log.info('NFC-e authorized', { paymentId: record.paymentId, nNF: numbering.nNF, nProt: protocol.nProt });
@@ -233,20 +284,7 @@ function receipt(proc: string, columns: 32 | 48, deps: IssuerDeps): string | und
   }
 }
 
-async function finish(
-  job: PaymentJob,
-  record: PaymentRecord,
-  deps: IssuerDeps,
-  outcome: Pick<PaymentResult, 'success' | 'invoiceDetails' | 'error'>,
-): Promise<void> {
-  const result: PaymentResult = {
-    integrationHubServiceId: record.integrationHubServiceId,
-    success: outcome.success,
-    orderKeyType: record.orderKeyType,
-    orderKey: record.orderKey,
-    paymentObject: record.request.paymentObject,
-    invoiceDetails: outcome.invoiceDetails,
-    error: outcome.error,
-  };
+/** Stores how the payment finished; the intake assembles the POS's 200 answer from it. */
+async function finish(job: PaymentJob, deps: IssuerDeps, result: PaymentResult): Promise<void> {
   await deps.payments.finish(job.orderRef, job.paymentId, result, saoPauloIso(deps.now()));
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { unlessConditionFails } from '../shared/conditional.ts';
 import type { Numbering } from './document.ts';
@@ -8,14 +8,35 @@ import type { Numbering } from './document.ts';
  * payments with one number); the number then belongs to the payment in `NUMBERED#<paymentId>`,
  * written once, so every retry of the payment reuses the same nNF, cNF and dhEmi — the same key.
  * If two deliveries of one job race past the first read, the loser's number is recorded as a gap
- * (`GAP#…`) for inutilização instead of being used.
+ * (`GAP#…`) for inutilização instead of being used. Before the NFC-e goes to SEFAZ the reservation
+ * is marked sent: a number never sent can be withdrawn (a gap) when the payment gives up, while a
+ * sent one may be authorized and holds its order until a retry settles it.
  */
-const reservation = z.object({ nNF: z.number().int().positive(), cNF: z.string().regex(/^\d{8}$/), dhEmi: z.string() });
+const reservation = z.object({
+  nNF: z.number().int().positive(),
+  cNF: z.string().regex(/^\d{8}$/),
+  dhEmi: z.string(),
+  cnpj: z.string(),
+  serie: z.number().int(),
+  /** When the NFC-e with this number was first handed to SEFAZ (`-03:00`); absent until then. */
+  sentAt: z.string().optional(),
+});
+export type Reservation = z.infer<typeof reservation>;
 
 export interface NumberSource {
   reserve(paymentId: string, cnpj: string, serie: number, fresh: (nNF: number) => Omit<Numbering, 'nNF'>): Promise<Numbering>;
-  /** The number this payment holds, if it took one. */
-  reserved(paymentId: string): Promise<Numbering | undefined>;
+  /** The number this payment holds, if it took one, and whether it was sent. */
+  reserved(paymentId: string): Promise<Reservation | undefined>;
+  /**
+   * Marks the payment's number as sent to SEFAZ, before the call. Throws when the reservation was
+   * withdrawn meanwhile (the payment gave up): nothing may be sent under that number.
+   */
+  markSent(paymentId: string, at: string): Promise<void>;
+  /**
+   * Gives up a number that was never sent: the reservation is dropped (a redriven payment takes a
+   * new number) and the number recorded as a gap for inutilização. False when it was sent.
+   */
+  withdraw(paymentId: string, reason: string): Promise<boolean>;
   /** A number that will never be authorized (rejected, or lost to a race): kept for inutilização. */
   recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void>;
 }
@@ -26,7 +47,7 @@ export class DynamoNumbering implements NumberSource {
     private readonly tableName: string,
   ) {}
 
-  async reserved(paymentId: string): Promise<Numbering | undefined> {
+  async reserved(paymentId: string): Promise<Reservation | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: `NUMBERED#${paymentId}` }, ConsistentRead: true }),
     );
@@ -41,7 +62,7 @@ export class DynamoNumbering implements NumberSource {
   ): Promise<Numbering> {
     const key = { pk: `NUMBERED#${paymentId}` };
     const existing = await this.reserved(paymentId);
-    if (existing) return existing;
+    if (existing) return numberingOf(existing);
 
     const series = `NNF#${cnpj}#${serie}`;
     const { Attributes } = await this.db.send(
@@ -67,7 +88,39 @@ export class DynamoNumbering implements NumberSource {
     if (written) return numbering;
     // Another delivery of the same job reserved first: its number stands, this one is a gap.
     await this.recordGap(cnpj, serie, nNF, paymentId, 'race');
-    return reservation.parse(await this.reserved(paymentId));
+    return numberingOf(reservation.parse(await this.reserved(paymentId)));
+  }
+
+  async markSent(paymentId: string, at: string): Promise<void> {
+    const marked = await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `NUMBERED#${paymentId}` },
+          UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
+    if (!marked) throw new Error(`the number of payment ${paymentId} was withdrawn; nothing is sent under it`);
+  }
+
+  async withdraw(paymentId: string, reason: string): Promise<boolean> {
+    const removed = await unlessConditionFails(() =>
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `NUMBERED#${paymentId}` },
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt)',
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (!removed?.Attributes) return false;
+    const { cnpj, serie, nNF } = reservation.parse(removed.Attributes);
+    await this.recordGap(cnpj, serie, nNF, paymentId, reason);
+    return true;
   }
 
   async recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void> {
@@ -78,4 +131,8 @@ export class DynamoNumbering implements NumberSource {
       }),
     );
   }
+}
+
+function numberingOf({ nNF, cNF, dhEmi }: Reservation): Numbering {
+  return { nNF, cNF, dhEmi };
 }

@@ -2,13 +2,13 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { api, envName } from '../../lib/manifest.ts';
+import { envName, functions } from '../../lib/manifest.ts';
 import { holdsOrder, orderRef } from '../payments/record.ts';
 import { DynamoPaymentStore } from '../payments/store.ts';
 import { assertCallerOwns, correlationIdOf } from '../shared/api.ts';
 import { dynamo } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';
-import { bodyText, ClientError, errorResponse, json, parseJsonBody } from '../shared/http.ts';
+import { ClientError, errorResponse, json, readJsonBody } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 import { formatReais } from '../shared/money.ts';
 import { saoPauloIso } from '../shared/time.ts';
@@ -22,6 +22,7 @@ const env = readEnv({
 });
 const orders = new OrderStore(dynamo(), env[envName.table('orders')] as string);
 const payments = new DynamoPaymentStore(dynamo(), env[envName.table('payments')] as string);
+const { maxBodyBytes } = functions.orderUpsert.trigger;
 
 /** PUT /orders/{orderKeyType}/{orderKey}: the open tab, replaced whole while no payment is in flight. */
 async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -31,7 +32,7 @@ async function upsert(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     const pathErrors = path.success ? [] : fieldErrors(path.error, 'path');
     let parsed: unknown;
     try {
-      parsed = parseJsonBody(bodyText(event, api.maxBodyBytes));
+      parsed = readJsonBody(event, maxBodyBytes);
     } catch (error) {
       // Every problem in one answer: the path's too, when the body is not JSON.
       if (error instanceof ClientError && error.statusCode === 400) throw new ClientError(400, [...pathErrors, ...error.errors]);

@@ -1,13 +1,21 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { api } from '../../lib/manifest.ts';
+import { z } from 'zod';
+import { envName, functions } from '../../lib/manifest.ts';
+import { S3Documents } from '../nfce/invoices.ts';
 import { assertCallerOwns, correlationIdOf } from '../shared/api.ts';
-import { bodyText, ClientError, errorResponse, json, parseJsonBody } from '../shared/http.ts';
+import { s3 } from '../shared/aws.ts';
+import { readEnv } from '../shared/env.ts';
+import { ClientError, errorResponse, json, readJsonBody } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
-import { takePayment, type IntakeOutcome } from './intake.ts';
-import { deps } from './wiring.ts';
+import { takePayment, type IntakeDeps, type IntakeOutcome } from './intake.ts';
+import { deps as queueing } from './wiring.ts';
 import { validatePaymentRequest } from './request.ts';
+
+const env = readEnv({ [envName.bucket('fiscal')]: z.string().min(1) });
+const deps: IntakeDeps = { ...queueing, documents: new S3Documents(s3(), env[envName.bucket('fiscal')] as string) };
+const { maxBodyBytes } = functions.paymentIntake.trigger;
 
 /** Polling hint for the POS (seconds). */
 const RETRY_AFTER = { 'retry-after': '1' };
@@ -16,8 +24,8 @@ async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   const correlationId = correlationIdOf(event);
   logger.appendKeys({ correlationId });
   try {
-    // Order of checks: 401 (authorizer, before this runs), 413, 400, then 403.
-    const validation = validatePaymentRequest(parseJsonBody(bodyText(event, api.maxBodyBytes)));
+    // Order of checks: 401 (authorizer, before this runs), 415, 413, 400, then 403.
+    const validation = validatePaymentRequest(readJsonBody(event, maxBodyBytes));
     if (!validation.ok) throw new ClientError(400, validation.errors);
     const { request } = validation.payment;
     assertCallerOwns(event, request.integrationHubServiceId);
@@ -60,8 +68,7 @@ function respond(outcome: IntakeOutcome): APIGatewayProxyResult {
         RETRY_AFTER,
       );
     case 'finished':
-      if (!record.result) throw new Error(`payment ${record.paymentId} is DONE without a result`);
-      return json(200, record.result);
+      return json(200, outcome.answer);
     case 'conflict':
       return json(409, { errors: outcome.errors });
   }

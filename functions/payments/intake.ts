@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { FieldError } from '../shared/http.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import type { JobQueue } from './job.ts';
-import { fingerprint, holdsOrder, orderRef, PENDING, type PaymentRecord } from './record.ts';
+import { fingerprint, holdsOrder, orderRef, PENDING, type PaymentAnswer, type PaymentRecord } from './record.ts';
 import type { ValidPayment } from './request.ts';
 import type { PaymentStore } from './store.ts';
 
 /**
  * The POST/poll protocol of seed 003: the first request queues the payment (202), the same request
- * again answers 208 while it is processed and 200 with the result once finished. A different
- * payment for an order whose payment is in flight is a 409.
+ * again answers 208 while it is processed and 200 with the result once finished — for as long as
+ * the order's tab is unchanged, whatever other payments were tried since. A different payment for
+ * an order whose payment is in flight, or whose tab was already paid, is a 409.
  */
-export interface IntakeDeps {
+export interface QueueingDeps {
   store: PaymentStore;
   queue: JobQueue;
   now: () => Date;
@@ -20,38 +21,79 @@ export interface IntakeDeps {
   onEnqueueFailure: (error: unknown, record: PaymentRecord) => void;
 }
 
+/** Reads a finished payment's documents (the fiscal bucket) to assemble its 200 answer. */
+export interface DocumentReader {
+  get(key: string): Promise<string>;
+}
+
+export interface IntakeDeps extends QueueingDeps {
+  documents: DocumentReader;
+}
+
 export type IntakeOutcome =
   | { kind: 'accepted'; record: PaymentRecord }
   | { kind: 'processing'; record: PaymentRecord }
-  | { kind: 'finished'; record: PaymentRecord }
+  | { kind: 'finished'; record: PaymentRecord; answer: PaymentAnswer }
   | { kind: 'conflict'; record: PaymentRecord; errors: FieldError[] };
 
 /** Optimistic writes lose only to a concurrent writer; a few rounds always settle. */
 const MAX_ROUNDS = 5;
+/**
+ * Different failed payments one tab may collect before the POS must push the tab again: keeps
+ * the slot item small (each entry is about 100 bytes of a 400 KB item).
+ */
+export const MAX_PAYMENTS_PER_TAB = 100;
 
 export async function takePayment(payment: ValidPayment, correlationId: string, deps: IntakeDeps): Promise<IntakeOutcome> {
   const { request } = payment;
   const ref = orderRef(request.integrationHubServiceId, request.orderKeyType, request.orderKey);
   const print = fingerprint(request);
+  const refuse = (record: PaymentRecord, why: string): IntakeOutcome => ({
+    kind: 'conflict',
+    record,
+    errors: [{ key: 'orderKey', message: `body.orderKey ${request.orderKeyType} ${request.orderKey} ${why}` }],
+  });
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const current = await deps.store.get(ref);
 
     if (current?.fingerprint === print) {
-      if (current.status === 'DONE') return { kind: 'finished', record: current };
+      if (current.status === 'DONE')
+        return { kind: 'finished', record: current, answer: await answerFor(current, deps.documents) };
       await ensureQueued(current, deps);
       return { kind: 'processing', record: current };
     }
+    const earlier = current?.replaced?.[print];
+    if (earlier) {
+      // This request's payment finished and another one took the slot since: it keeps its answer.
+      const archived = await deps.store.getArchived(earlier);
+      if (!archived) throw new Error(`payment ${earlier} is listed for ${ref} but not archived`);
+      return { kind: 'finished', record: archived, answer: await answerFor(archived, deps.documents) };
+    }
     if (current && holdsOrder(current)) {
-      const why =
+      return refuse(
+        current,
         current.status === 'DONE'
           ? `has an NFC-e not yet confirmed by SEFAZ (paymentId ${current.paymentId}, ${current.result?.error?.code}); an operator must retry it from the dead-letter queue before the order takes another payment`
-          : `already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`;
-      const message = `body.orderKey ${request.orderKeyType} ${request.orderKey} ${why}`;
-      return { kind: 'conflict', record: current, errors: [{ key: 'orderKey', message }] };
+          : `already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`,
+      );
+    }
+    if (current?.result?.success) {
+      const invoice = current.result.invoice;
+      return refuse(
+        current,
+        `was already paid (paymentId ${current.paymentId}${invoice ? `, NFC-e ${invoice.chave}` : ''}); repeat that payment's request for its answer, or push the order's new tab with PUT /orders/${request.orderKeyType}/${request.orderKey} before paying again`,
+      );
+    }
+    const replaced = current ? { ...current.replaced, [current.fingerprint]: current.paymentId } : undefined;
+    if (replaced && Object.keys(replaced).length > MAX_PAYMENTS_PER_TAB) {
+      return refuse(
+        current!,
+        `has had ${MAX_PAYMENTS_PER_TAB} different payments fail for this tab; push the tab again with PUT /orders/${request.orderKeyType}/${request.orderKey} before paying`,
+      );
     }
 
-    const record = newRecord(payment, ref, print, correlationId, deps.now());
+    const record = newRecord(payment, ref, print, correlationId, deps.now(), replaced);
     if (current) await deps.store.archive(current);
     if (await deps.store.create(record, current?.paymentId)) {
       await sendJob(record, deps);
@@ -62,10 +104,40 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
 }
 
 /**
+ * The contract's 200 answer for a finished payment: the stored outcome, with the nfeProc XML and
+ * the receipt text read back from the fiscal bucket. Throws when the record is not finished.
+ */
+export async function answerFor(record: PaymentRecord, documents: DocumentReader): Promise<PaymentAnswer> {
+  const { result } = record;
+  if (record.status !== 'DONE' || !result) throw new Error(`payment ${record.paymentId} has no result yet`);
+  const { invoice } = result;
+  const [orderXML, receiptText] = invoice
+    ? await Promise.all([documents.get(invoice.nfeProcKey), invoice.receiptKey ? documents.get(invoice.receiptKey) : undefined])
+    : [];
+  return {
+    integrationHubServiceId: record.integrationHubServiceId,
+    success: result.success,
+    orderKeyType: record.orderKeyType,
+    orderKey: record.orderKey,
+    paymentObject: record.request.paymentObject,
+    invoiceDetails:
+      invoice && orderXML !== undefined
+        ? {
+            orderXML,
+            invoiceKey: invoice.chave,
+            qrCode: invoice.qrCode,
+            ...(receiptText !== undefined ? { receiptText } : {}),
+          }
+        : null,
+    error: result.error,
+  };
+}
+
+/**
  * Re-sends the job of an in-flight payment whose enqueue was never confirmed, once the claim of
  * whoever tried last is stale. The claim makes concurrent pollers (and the sweep) send it once.
  */
-export async function ensureQueued(record: PaymentRecord, deps: IntakeDeps): Promise<boolean> {
+export async function ensureQueued(record: PaymentRecord, deps: QueueingDeps): Promise<boolean> {
   if (record.enqueuePending !== PENDING) return false;
   const nowMs = deps.now().getTime();
   const claimed = await deps.store.claimEnqueue(record.pk, record.paymentId, nowMs, nowMs - deps.enqueueStaleMs);
@@ -73,7 +145,7 @@ export async function ensureQueued(record: PaymentRecord, deps: IntakeDeps): Pro
   return sendJob(record, deps);
 }
 
-async function sendJob(record: PaymentRecord, deps: IntakeDeps): Promise<boolean> {
+async function sendJob(record: PaymentRecord, deps: QueueingDeps): Promise<boolean> {
   try {
     await deps.queue.send({
       paymentId: record.paymentId,
@@ -90,7 +162,14 @@ async function sendJob(record: PaymentRecord, deps: IntakeDeps): Promise<boolean
   return true;
 }
 
-function newRecord(payment: ValidPayment, ref: string, print: string, correlationId: string, now: Date): PaymentRecord {
+function newRecord(
+  payment: ValidPayment,
+  ref: string,
+  print: string,
+  correlationId: string,
+  now: Date,
+  replaced: Record<string, string> | undefined,
+): PaymentRecord {
   const { request } = payment;
   const at = saoPauloIso(now);
   return {
@@ -110,5 +189,6 @@ function newRecord(payment: ValidPayment, ref: string, print: string, correlatio
     enqueuePending: PENDING,
     enqueueClaimedAtMs: now.getTime(),
     enqueueAttempts: 1,
+    ...(replaced ? { replaced } : {}),
   };
 }

@@ -8,14 +8,34 @@ import type { PaymentAmounts, PaymentRequest } from './request.ts';
  */
 export type PaymentStatus = 'QUEUED' | 'PROCESSING' | 'DONE';
 
-/** The 200 answer of the contract ("JSON da resposta do processamento"), stored when finished. */
-export interface PaymentResult {
+/** The 200 answer of the contract ("JSON da resposta do processamento"), assembled when read. */
+export interface PaymentAnswer {
   integrationHubServiceId: string;
   success: boolean;
   orderKeyType: string;
   orderKey: string;
   paymentObject: PaymentRequest['paymentObject'];
   invoiceDetails: { orderXML: string; invoiceKey: string; qrCode: string; receiptText?: string } | null;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * Where a finished payment's NFC-e lives: keys in the fiscal bucket, never the documents
+ * themselves, so a 500-item nfeProc cannot outgrow the record (DynamoDB items stop at 400 KB).
+ */
+export interface StoredInvoice {
+  chave: string;
+  qrCode: string;
+  /** S3 key of the authorized `nfeProc` (the answer's `orderXML`). */
+  nfeProcKey: string;
+  /** S3 key of the DANFE NFC-e text, when the payment asked for `printInvoiceAtPos`. */
+  receiptKey?: string;
+}
+
+/** How a payment finished, as stored in its record; `answerFor` turns it into the 200 answer. */
+export interface PaymentResult {
+  success: boolean;
+  invoice: StoredInvoice | null;
   error: { code: string; message: string } | null;
 }
 
@@ -42,6 +62,12 @@ export interface PaymentRecord {
   enqueueAttempts: number;
   enqueuedAt?: string;
   result?: PaymentResult;
+  /**
+   * Fingerprint → paymentId of the finished payments this order's slot held before this one, for
+   * the current tab: the same request again answers its own stored result, never a new payment.
+   * Dropped with the slot when a new tab is pushed.
+   */
+  replaced?: Record<string, string>;
 }
 
 export const PENDING = 'PENDING';

@@ -17,7 +17,10 @@ export interface PaymentStore {
    * replaces; false when another writer got there first (re-read and decide again).
    */
   create(record: PaymentRecord, replacing?: string): Promise<boolean>;
+  /** Copies a finished payment to `PAYMENT#<paymentId>` before its slot is reused. */
   archive(record: PaymentRecord): Promise<void>;
+  /** An archived payment, by id. */
+  getArchived(paymentId: string): Promise<PaymentRecord | undefined>;
   /** Takes the right to (re-)send the job when nobody tried since `staleBeforeMs`. */
   claimEnqueue(orderRef: string, paymentId: string, nowMs: number, staleBeforeMs: number): Promise<boolean>;
   markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void>;
@@ -72,10 +75,18 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async archive(record: PaymentRecord): Promise<void> {
-    const { enqueuePending: _notPending, ...rest } = record;
+    // The tab's list of replaced payments stays with the slot, not with each archived payment.
+    const { enqueuePending: _notPending, replaced: _slotOnly, ...rest } = record;
     await this.db.send(
       new PutCommand({ TableName: this.tableName, Item: { ...rest, pk: `PAYMENT#${record.paymentId}`, orderRef: record.pk } }),
     );
+  }
+
+  async getArchived(paymentId: string): Promise<PaymentRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `PAYMENT#${paymentId}` }, ConsistentRead: true }),
+    );
+    return Item ? ({ ...Item, pk: Item.orderRef } as PaymentRecord) : undefined;
   }
 
   async claimEnqueue(orderRef: string, paymentId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {

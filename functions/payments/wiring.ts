@@ -3,7 +3,7 @@ import { envName } from '../../lib/manifest.ts';
 import { dynamo, sqs } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
-import type { IntakeDeps } from './intake.ts';
+import type { QueueingDeps } from './intake.ts';
 import { SqsJobQueue } from './job.ts';
 import { DynamoPaymentStore } from './store.ts';
 
@@ -14,7 +14,7 @@ const env = readEnv({
   ENQUEUE_STALE_SECONDS: z.coerce.number().positive().default(10),
 });
 
-export const deps: IntakeDeps = {
+export const deps: QueueingDeps = {
   store: new DynamoPaymentStore(dynamo(), env[envName.table('payments')] as string),
   queue: new SqsJobQueue(sqs(), env[envName.queueUrl('nfceRequests')] as string),
   now: () => new Date(),

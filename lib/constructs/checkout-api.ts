@@ -56,6 +56,9 @@ export class CheckoutApi extends Construct {
       description: 'Checkout backend for POS integrations',
       endpointTypes: [EndpointType.REGIONAL],
       apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      // Every body reaches the handlers as the client's bytes (base64): invalid UTF-8 is refused
+      // with a 400 there instead of being turned into U+FFFD by API Gateway.
+      binaryMediaTypes: ['*/*'],
       // Stage logging needs the account-level API Gateway CloudWatch role; keep it if the stack goes.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,

@@ -22,22 +22,18 @@ try {
   stack.registerCsc(emitter.cnpj, emitter.csc);
   stack.sefaz.control.setDelay(SEFAZ_DELAY_MS);
   const order = fixture('order-mesa/order-table-2.json');
+  let largestAnswer = 0;
   const call = async (method: string, path: string, body: unknown) => {
     const response = await fetch(`${stack.baseUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    await response.arrayBuffer();
+    const bytes = (await response.arrayBuffer()).byteLength;
+    if (response.status === 200) largestAnswer = Math.max(largestAnswer, bytes);
     return response.status;
   };
-  const runId = randomUUID().slice(0, 6);
-  for (let i = 0; i < PAYMENTS; i++) {
-    if ((await call('PUT', `/orders/TABLE/${runId}-${i}`, order)) !== 201) throw new Error('order refused');
-  }
-  const sample = await measure('POST → 200 minus the SEFAZ delay', PAYMENTS, 4, async (i) => {
-    const key = `${runId}-${i}`;
-    const payment = { ...seedPayment(), orderKey: key };
+  const payUntilFinished = async (payment: unknown) => {
     for (
       let status = await call('POST', '/order/payment', payment);
       status !== 200;
@@ -46,13 +42,41 @@ try {
       if (status !== 202 && status !== 208) throw new Error(`payment answered ${status}`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  };
+  const runId = randomUUID().slice(0, 6);
+  for (let i = 0; i < PAYMENTS; i++) {
+    if ((await call('PUT', `/orders/TABLE/${runId}-${i}`, order)) !== 201) throw new Error('order refused');
+  }
+  const sample = await measure('POST → 200 minus the SEFAZ delay', PAYMENTS, 4, async (i) => {
+    const key = `${runId}-${i}`;
+    await payUntilFinished({ ...seedPayment(), orderKey: key });
   });
+
+  // The largest tab the API takes: 500 items with 120-character names full of escaped text.
+  const items = Array.from({ length: 500 }, (_, i) => ({
+    sku: `SKU-${i}`,
+    name: `Pão & "Queijo" <Especial> nº ${i} `.repeat(5).slice(0, 120),
+    quantity: 1,
+    unitPrice: 1,
+    unit: 'UN',
+  }));
+  if ((await call('PUT', `/orders/TABLE/${runId}-large`, { ...order, items })) !== 201) throw new Error('large order refused');
+  const large = seedPayment();
+  Object.assign(large, { orderKey: `${runId}-large` });
+  Object.assign(large.paymentObject, { orderAmount: 500, fees: 50, total: 550 });
+  large.paymentObject.methods[0].value = 550;
+  const t0 = performance.now();
+  await payUntilFinished(large);
+  const largeMs = performance.now() - t0;
   const overhead = (ms: number) => (ms - SEFAZ_DELAY_MS).toFixed(1).padStart(6);
   console.log(
     `\nPayment → authorized NFC-e, ${PAYMENTS} payments, 4 POS at once, SEFAZ delay ${SEFAZ_DELAY_MS} ms (polls every 5 ms)`,
   );
   console.log(
     `  pipeline overhead beyond SEFAZ         p50 ${overhead(sample.p50)} ms   p99 ${overhead(sample.p99)} ms   (${sample.perSecond.toFixed(1)} payments/s)`,
+  );
+  console.log(
+    `  500-item tab, POST → 200              ${largeMs.toFixed(0).padStart(6)} ms   largest answer served ${(largestAnswer / 1024).toFixed(0)} KiB`,
   );
 } finally {
   await stack.close();

@@ -94,13 +94,17 @@ describe('functions', () => {
       ...base('authorizer'),
       [envName.table('integrations')]: imported(stateful.tables.integrations.tableName),
     });
-    for (const name of ['paymentIntake', 'paymentRequeue']) {
-      expect(env(name)).toEqual({
-        ...base(name),
-        TABLE_PAYMENTS: imported(stateful.tables.payments.tableName),
-        QUEUE_NFCE_REQUESTS_URL: imported(stateful.queues.nfceRequests.queueUrl),
-      });
-    }
+    const queueing = {
+      TABLE_PAYMENTS: imported(stateful.tables.payments.tableName),
+      QUEUE_NFCE_REQUESTS_URL: imported(stateful.queues.nfceRequests.queueUrl),
+    };
+    expect(env('paymentRequeue')).toEqual({ ...base('paymentRequeue'), ...queueing });
+    // The intake also reads the fiscal bucket: a finished payment's answer is assembled from it.
+    expect(env('paymentIntake')).toEqual({
+      ...base('paymentIntake'),
+      ...queueing,
+      BUCKET_FISCAL: imported(stateful.buckets.fiscal.bucketName),
+    });
   });
 
   it('uses an explicit role per function with no managed policies', () => {
@@ -118,17 +122,21 @@ describe('least privilege', () => {
     });
   });
 
-  it('lets the intake read/write payments (and query its index) and send only to nfce-requests', () => {
+  it('lets the intake read/write payments (and query its index), send only to nfce-requests and only read fiscal XML', () => {
+    const bucketArn = imported(stateful.buckets.fiscal.bucketArn);
+    const S3_READ = ['s3:GetBucket*', 's3:GetObject*', 's3:List*'];
     expect(grants('paymentIntake')).toEqual({
       [logGroupOf('paymentIntake')]: LOGS,
       [tableArn('payments')]: READ_WRITE,
       [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
       [queueArn]: SEND,
+      [json(bucketArn)]: S3_READ,
+      [json({ 'Fn::Join': ['', [bucketArn, '/*']] })]: S3_READ,
     });
     expect(Object.keys(grants('paymentIntake'))).not.toContain(tableArn('integrations'));
   });
 
-  it('gives the re-queue sweep the same grants as the intake', () => {
+  it('gives the re-queue sweep the intake’s grants but the bucket', () => {
     expect(grants('paymentRequeue')).toEqual({
       [logGroupOf('paymentRequeue')]: LOGS,
       [tableArn('payments')]: READ_WRITE,
@@ -148,6 +156,8 @@ describe('REST API', () => {
     expect(resources[apiId]!.Properties).toMatchObject({
       ApiKeySourceType: 'AUTHORIZER',
       EndpointConfiguration: { Types: ['REGIONAL'] },
+      // Handlers get the client's bytes and refuse invalid UTF-8 themselves.
+      BinaryMediaTypes: ['*/*'],
     });
   });
 

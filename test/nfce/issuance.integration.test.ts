@@ -151,6 +151,61 @@ describe('a payment for a pushed order', () => {
   });
 });
 
+describe('answers of any size', () => {
+  it('a 500-item tab with long, escaped names gets its 200 success, the answer assembled from S3', async () => {
+    const orderKey = String(100 + ++table);
+    // Names of 120 characters full of what XML escapes and accents: the nfeProc outgrows a DynamoDB item.
+    const name = (i: number) => `Pão & "Queijo" <Especial> d'água nº ${i} `.repeat(4).slice(0, 120);
+    const items = Array.from({ length: 500 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      name: name(i),
+      quantity: 1,
+      unitPrice: 1.25,
+      unit: 'UN',
+    }));
+    const put = await send(
+      stack,
+      'PUT',
+      `/orders/TABLE/${orderKey}`,
+      { integrationHubServiceId: SEED_INTEGRATION, items },
+      token,
+    );
+    expect(put.status).toBe(201);
+    const payment = seedPayment();
+    Object.assign(payment, { orderKey });
+    Object.assign(payment.paymentObject, { orderAmount: 625, fees: 62.5, total: 687.5 });
+    payment.paymentObject.methods[0].value = 687.5;
+
+    await post(stack, '/order/payment', payment, token);
+    const done = await pollUntilFinished(payment, 30_000);
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ success: true, error: null });
+    const xml: string = done.body.invoiceDetails.orderXML;
+    expect(xml.match(/<det nItem=/g)).toHaveLength(501); // the items and the service fee
+    expect(xml).toContain(
+      `<xProd>${name(499).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').trim()}</xProd>`,
+    );
+    expect(xml).toContain('<vProd>687.50</vProd>'); // 500 × 1.25 and the 10 % fee
+    // More than a DynamoDB item can hold (400 KB): it could not have been stored in the record.
+    expect(Buffer.byteLength(JSON.stringify(done.body))).toBeGreaterThan(400 * 1024);
+    expect(done.body.invoiceDetails.receiptText.split('\n').length).toBeGreaterThan(500);
+    const { Item: record } = await stack.documents.send(
+      new GetCommand({
+        TableName: stack.env[envName.table('payments')],
+        Key: { pk: `ORDER#${SEED_INTEGRATION}#TABLE#${orderKey}` },
+      }),
+    );
+    expect(record!.result.invoice).toEqual({
+      chave: done.body.invoiceDetails.invoiceKey,
+      qrCode: done.body.invoiceDetails.qrCode,
+      nfeProcKey: expect.stringMatching(/\/nfeProc\.xml$/),
+      receiptKey: expect.stringMatching(/\/receipt-32\.txt$/),
+    });
+    if (!noTools) expect(xsdFailures('procNFe_v4.00.xsd', { nfeProc: xml })).toEqual([]);
+    expect(await post(stack, '/order/payment', payment, token)).toMatchObject({ status: 200, body: done.body });
+  });
+});
+
 describe('payments that finish without an NFC-e', () => {
   it('an order the backend does not know', async () => {
     const payment = seedPayment();

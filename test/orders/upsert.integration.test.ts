@@ -281,15 +281,31 @@ describe('who may call, and what is refused', () => {
     expect(await stored('TABLE', key)).toBeUndefined();
   });
 
-  it('413 for a body over 64 KiB', async () => {
+  it('415 for a tab sent as a form or as text; the order is not stored', async () => {
+    const key = nextKey();
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain; charset=utf-8']) {
+      const answer = await send(stack, 'PUT', `/orders/TABLE/${key}`, tab(), token, { 'content-type': type });
+      expect({ status: answer.status, body: answer.body }).toEqual({
+        status: 415,
+        body: {
+          errors: [
+            { key: 'content-type', message: `content-type ${type} is not accepted; send the body as application/json in UTF-8` },
+          ],
+        },
+      });
+    }
+    expect(await stored('TABLE', key)).toBeUndefined();
+  });
+
+  it('413 for a body over 512 KiB', async () => {
     const key = nextKey();
     const body = tab();
-    body.padding = 'x'.repeat(64 * 1024);
+    body.padding = 'x'.repeat(512 * 1024);
     const bytes = Buffer.byteLength(JSON.stringify(body));
     const answer = await put(`/orders/TABLE/${key}`, body);
     expect({ status: answer.status, body: answer.body }).toEqual({
       status: 413,
-      body: { errors: [{ key: 'body', message: `body is ${bytes} bytes; the limit is 65536 bytes` }] },
+      body: { errors: [{ key: 'body', message: `body is ${bytes} bytes; the limit is 524288 bytes` }] },
     });
     expect(await stored('TABLE', key)).toBeUndefined();
   });

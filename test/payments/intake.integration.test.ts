@@ -1,7 +1,7 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { orderRef } from '../../functions/payments/record.ts';
+import { orderRef, type PaymentResult } from '../../functions/payments/record.ts';
 import { envName, localName } from '../../lib/manifest.ts';
 import type { LocalStack } from '../../lib/local/stack.ts';
 import { seedPayment } from '../support/fixtures.ts';
@@ -37,6 +37,40 @@ async function slot(body: { orderKeyType: string; orderKey: string }) {
     new GetCommand({ TableName: paymentsTable(), Key: { pk: orderRef(SEED_INTEGRATION, body.orderKeyType, body.orderKey) } }),
   );
   return Item;
+}
+
+/** The same order paid another way: a different request for the same tab. */
+function differentPayment(body: ReturnType<typeof payment>) {
+  const next = structuredClone(body);
+  next.paymentObject.methods[0]!.method = 'PIX';
+  delete next.paymentObject.methods[0]!.methodInfo;
+  return next;
+}
+
+/** What the NFC-e issuer writes when it finishes the payment in the order's slot. */
+async function finishAs(body: { orderKeyType: string; orderKey: string }, result: PaymentResult) {
+  await stack.documents.send(
+    new UpdateCommand({
+      TableName: paymentsTable(),
+      Key: { pk: orderRef(SEED_INTEGRATION, body.orderKeyType, body.orderKey) },
+      UpdateExpression: 'SET #status = :done, #result = :result REMOVE enqueuePending',
+      ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+      ExpressionAttributeValues: { ':done': 'DONE', ':result': result },
+    }),
+  );
+}
+
+/** The contract's 200 answer for a payment finished without an NFC-e. */
+function answerOf(body: ReturnType<typeof payment>, outcome: Pick<PaymentResult, 'success' | 'error'>) {
+  return {
+    integrationHubServiceId: SEED_INTEGRATION,
+    success: outcome.success,
+    orderKeyType: body.orderKeyType,
+    orderKey: body.orderKey,
+    paymentObject: body.paymentObject,
+    invoiceDetails: null,
+    error: outcome.error,
+  };
 }
 
 beforeAll(async () => {
@@ -134,44 +168,82 @@ describe('POST /order/payment: the polling protocol', () => {
     expect(Items.filter((i) => i.orderKey === body.orderKey)).toHaveLength(1);
   });
 
-  it('200 with the stored result once finished; a new payment for the order then starts afresh', async () => {
+  it('200 with the stored result once finished; a failed payment may be replaced by a different one', async () => {
     const body = payment();
     const accepted = await post(stack, '/order/payment', body, token);
-    const result = {
-      integrationHubServiceId: SEED_INTEGRATION,
-      success: false,
-      orderKeyType: 'TABLE',
-      orderKey: body.orderKey,
-      paymentObject: body.paymentObject,
-      invoiceDetails: null,
-      error: { code: '539', message: 'Rejeição: Duplicidade de NF-e com diferença na Chave de Acesso' },
-    };
-    // What the NFC-e issuer writes when it finishes a payment.
-    await stack.documents.send(
-      new UpdateCommand({
-        TableName: paymentsTable(),
-        Key: { pk: orderRef(SEED_INTEGRATION, 'TABLE', body.orderKey) },
-        UpdateExpression: 'SET #status = :done, #result = :result',
-        ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
-        ExpressionAttributeValues: { ':done': 'DONE', ':result': result },
-      }),
-    );
+    const rejection = { code: '539', message: 'Rejeição: Duplicidade de NF-e com diferença na Chave de Acesso' };
+    await finishAs(body, { success: false, invoice: null, error: rejection });
     const finished = await post(stack, '/order/payment', body, token);
-    expect(finished.status).toBe(200);
-    expect(finished.body).toEqual(result);
+    expect(finished).toMatchObject({ status: 200, body: answerOf(body, { success: false, error: rejection }) });
     await queuedJobs();
 
-    const next = structuredClone(body);
-    next.paymentObject.methods[0].method = 'PIX';
-    delete next.paymentObject.methods[0].methodInfo;
+    const next = differentPayment(body);
     const again = await post(stack, '/order/payment', next, token);
     expect(again.status).toBe(202);
     expect(again.body.paymentId).not.toBe(accepted.body.paymentId);
     const { Item: archived } = await stack.documents.send(
       new GetCommand({ TableName: paymentsTable(), Key: { pk: `PAYMENT#${accepted.body.paymentId}` } }),
     );
-    expect(archived).toMatchObject({ status: 'DONE', result, orderRef: orderRef(SEED_INTEGRATION, 'TABLE', body.orderKey) });
+    expect(archived).toMatchObject({
+      status: 'DONE',
+      result: { success: false, invoice: null, error: rejection },
+      orderRef: orderRef(SEED_INTEGRATION, 'TABLE', body.orderKey),
+    });
     expect((await queuedJobs()).map((j) => j.paymentId)).toEqual([again.body.paymentId]);
+  });
+});
+
+describe('the same request keeps its answer while the tab is unchanged', () => {
+  it('a different payment for a paid tab is a 409 that says so, with no record and no job', async () => {
+    const body = payment();
+    const accepted = await post(stack, '/order/payment', body, token);
+    await finishAs(body, { success: true, invoice: null, error: null });
+    await queuedJobs();
+
+    const conflict = await post(stack, '/order/payment', differentPayment(body), token);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toEqual({
+      errors: [
+        {
+          key: 'orderKey',
+          message: `body.orderKey TABLE ${body.orderKey} was already paid (paymentId ${accepted.body.paymentId}); repeat that payment's request for its answer, or push the order's new tab with PUT /orders/TABLE/${body.orderKey} before paying again`,
+        },
+      ],
+    });
+    expect((await slot(body))!.paymentId).toBe(accepted.body.paymentId);
+    expect(await queuedJobs()).toEqual([]);
+    expect(await post(stack, '/order/payment', body, token)).toMatchObject({
+      status: 200,
+      body: answerOf(body, { success: true, error: null }),
+    });
+  });
+
+  it('two terminals polling never ping-pong: each request keeps its own answer and makes one payment', async () => {
+    const a = payment();
+    const b = differentPayment(a);
+    const first = await post(stack, '/order/payment', a, token);
+    expect(first.status).toBe(202);
+    expect((await post(stack, '/order/payment', b, token)).status).toBe(409);
+    const failure = { code: 'ORDER_AMOUNT_MISMATCH', message: 'orderAmount R$ 61.00 differs from the order’s items total' };
+    await finishAs(a, { success: false, invoice: null, error: failure });
+
+    const second = await post(stack, '/order/payment', b, token);
+    expect(second.status).toBe(202);
+    await finishAs(b, { success: true, invoice: null, error: null });
+    for (let round = 0; round < 3; round++) {
+      expect(await post(stack, '/order/payment', a, token)).toMatchObject({
+        status: 200,
+        body: answerOf(a, { success: false, error: failure }),
+      });
+      expect(await post(stack, '/order/payment', b, token)).toMatchObject({
+        status: 200,
+        body: answerOf(b, { success: true, error: null }),
+      });
+    }
+    const { Items = [] } = await stack.documents.send(new ScanCommand({ TableName: paymentsTable() }));
+    const payments = new Set(Items.filter((i) => i.orderKey === a.orderKey).map((i) => i.paymentId));
+    expect(payments).toEqual(new Set([first.body.paymentId, second.body.paymentId]));
+    expect((await queuedJobs()).map((j) => j.paymentId).sort()).toEqual([first.body.paymentId, second.body.paymentId].sort());
   });
 });
 
@@ -290,6 +362,74 @@ describe('who may call, and what is refused', () => {
     const answer = await post(stack, '/order/payment', body, token);
     expect(answer.status).toBe(413);
     expect(answer.body.errors[0].message).toMatch(/^body is \d+ bytes; the limit is 65536 bytes$/);
+  });
+
+  it('400 for bytes that are not UTF-8 (a Latin-1 “José”), instead of turning them into U+FFFD', async () => {
+    const body = payment();
+    body.paymentObject.methods[0].methodInfo = 'José';
+    const latin1 = Buffer.from(JSON.stringify(body), 'latin1');
+    const response = await fetch(`${stack.baseUrl}/order/payment`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: latin1,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [{ key: 'body', message: 'body is not valid UTF-8 text; send JSON encoded as UTF-8' }],
+    });
+    expect(await slot(body)).toBeUndefined();
+  });
+
+  it('400 for a lone surrogate anywhere in the JSON, naming where', async () => {
+    const body = payment();
+    const text = JSON.stringify(body).replace('"methodInfo":"VISA"', '"methodInfo":"VI\\ud800SA"');
+    expect(text).toContain('\\ud800');
+    const answer = await post(stack, '/order/payment', text, token);
+    expect({ status: answer.status, body: answer.body }).toEqual({
+      status: 400,
+      body: {
+        errors: [
+          {
+            key: 'paymentObject.methods.0.methodInfo',
+            message: 'body.paymentObject.methods.0.methodInfo must be valid Unicode text (it contains a lone surrogate)',
+          },
+        ],
+      },
+    });
+    expect(await slot(body)).toBeUndefined();
+  });
+
+  it('415 for a body sent as anything but JSON in UTF-8; JSON without a Content-Type is read', async () => {
+    const refused = {
+      errors: [
+        {
+          key: 'content-type',
+          message: expect.stringMatching(/^content-type .+ is not accepted; send the body as application\/json in UTF-8$/),
+        },
+      ],
+    };
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      'application/json; charset=latin1',
+    ]) {
+      const answer = await post(stack, '/order/payment', payment(), token, { 'content-type': type });
+      expect({ type, status: answer.status, body: answer.body }).toEqual({ type, status: 415, body: refused });
+    }
+    const utf8 = payment();
+    expect((await post(stack, '/order/payment', utf8, token, { 'content-type': 'application/json; charset=UTF-8' })).status).toBe(
+      202,
+    );
+    const bare = payment();
+    const response = await fetch(`${stack.baseUrl}/order/payment`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: new TextEncoder().encode(JSON.stringify(bare)), // fetch adds no Content-Type to bytes
+    });
+    expect(response.status).toBe(202);
+    expect((await slot(bare))!.status).toBe('QUEUED');
   });
 
   it('404 for a route that does not exist', async () => {
