@@ -6,8 +6,16 @@
  *   npm run integration -- create --id <guid> --name "<store>" --local
  *   npm run integration -- create --id <guid> --name "<store>" --table <IntegrationsTableName> --usage-plan <UsagePlanId>
  *   npm run integration -- revoke --token <token> (--local | --table <IntegrationsTableName>)
+ *   npm run integration -- admin-create --name "<operator>" (--local | --table <IntegrationsTableName>)
+ *   npm run integration -- partner-secret --id <guid> --partner <cielo|esitef|sicoob> (--local | --table …)
+ *   npm run integration -- partner-revoke --partner <name> --secret <secret> (--local | --table …)
  *   A1_PASSWORD=… npm run integration -- fiscal --id <guid> --emitter emitter.json --catalog catalog.json \
  *     --pfx a1.p12 [--receipt-columns 48] (--local | --table <IntegrationsTableName>)
+ *
+ * `admin-create` issues an operator's token for the admin routes (POS routes refuse it; `revoke`
+ * revokes it like any token). `partner-secret` issues a secret a partner puts at the end of the
+ * integration's partner URLs; several can be valid at once, so rotating is: issue the new one,
+ * switch the partner over, `partner-revoke` the old one.
  *
  * `fiscal` stores the emitter (without its CSC) and the catalog in the integrations table and the
  * A1 certificate with its password and the CSC in Secrets Manager (`checkout/nfce/<id>`); the
@@ -38,6 +46,8 @@ const { positionals, values } = parseArgs({
     id: { type: 'string' },
     name: { type: 'string' },
     token: { type: 'string' },
+    partner: { type: 'string' },
+    secret: { type: 'string' },
     local: { type: 'boolean', default: false },
     table: { type: 'string' },
     'usage-plan': { type: 'string' },
@@ -49,6 +59,9 @@ const { positionals, values } = parseArgs({
 });
 const command = positionals[0];
 const guid = z.string({ error: '--id is required' }).regex(GUID, '--id must be a lower-case GUID');
+const partnerName = z
+  .string({ error: '--partner is required' })
+  .regex(/^[a-z]{2,20}$/, '--partner must be a lower-case name such as cielo');
 
 function store(): IntegrationStore {
   if (values.local) {
@@ -111,10 +124,34 @@ async function main(): Promise<void> {
       .min(20, '--token is required')
       .parse(values.token ?? '');
     console.log((await store().revokeToken(token)) ? 'token revoked' : 'no such token');
+  } else if (command === 'admin-create') {
+    const name = z
+      .string()
+      .min(1, '--name is required (who the operator is)')
+      .parse(values.name ?? '');
+    const token = await store().issueAdminToken(name);
+    console.log(`admin ${name}\ntoken (shown once; admin routes only): ${token}`);
+  } else if (command === 'partner-secret') {
+    const integrations = store();
+    const id = guid.parse(values.id);
+    const integration = await integrations.get(id);
+    if (!integration) throw new Error(`no integration ${id}; create it first`);
+    const partner = partnerName.parse(values.partner);
+    const secret = await integrations.issuePartnerSecret(integration, partner);
+    console.log(`partner ${partner} secret for ${id} (shown once; the last segment of its partner URLs): ${secret}`);
+  } else if (command === 'partner-revoke') {
+    const partner = partnerName.parse(values.partner);
+    const secret = z
+      .string()
+      .min(20, '--secret is required')
+      .parse(values.secret ?? '');
+    console.log((await store().revokePartnerSecret(partner, secret)) ? 'secret revoked' : 'no such secret');
   } else if (command === 'fiscal') {
     await storeFiscal();
   } else {
-    throw new Error('usage: integration create|revoke|fiscal … (see the comment at the top of bin/integration.ts)');
+    throw new Error(
+      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal … (see the comment at the top of bin/integration.ts)',
+    );
   }
 }
 
@@ -147,7 +184,7 @@ async function storeFiscal(): Promise<void> {
     });
     const env = {
       [envName.table('integrations')]: localName.table('integrations'),
-      LOCAL_SECRETS_DIR: resolve(projectRoot, '.local/secrets'),
+      LOCAL_SECRETS_DIR: resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'secrets'),
     };
     await provisionFiscal(DynamoDBDocumentClient.from(client), env, demo.sefaz.url, {
       integrationHubServiceId: id,

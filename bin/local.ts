@@ -11,6 +11,7 @@ import { IntegrationStore } from '../functions/auth/integrations.ts';
 import { createTestA1 } from '../functions/nfce/certificate.ts';
 import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
 import { provisionFiscal, storedCscs } from '../lib/local/fiscal.ts';
+import { lockDir } from '../lib/local/lock.ts';
 import { envName } from '../lib/manifest.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { rearmInFlightPayments } from '../lib/local/recover.ts';
@@ -30,6 +31,17 @@ const port = z.coerce
   .parse(process.env.PORT ?? 3000);
 
 mkdirSync(localDir, { recursive: true });
+// One npm start per data folder, taken before anything in it is touched: a second one would find
+// the emulators' files locked and die half-started.
+const lock = lockDir(localDir);
+if (!lock.acquired) {
+  const shown = localDir.startsWith(projectRoot + sep) ? `./${relative(projectRoot, localDir)}` : localDir;
+  console.error(
+    `npm start: the data folder ${shown} is in use by another npm start (pid ${lock.holder.pid}); stop that one first, or set LOCAL_DIR to another folder`,
+  );
+  process.exit(1);
+}
+process.on('exit', () => lock.release());
 const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_009_V4');
 const stack = await startLocalStack({
   dataDir: resolve(localDir, 'data'),
@@ -48,11 +60,17 @@ if (rearmed > 0) await stack.runSchedule('paymentRequeue');
 const integrations = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
 const integration = await integrations.ensure(DEMO_INTEGRATION, 'Demo store (seed 003)');
 const previous = existsSync(demoFile)
-  ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { integrations?: { token?: string }[] })
+  ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { integrations?: { token?: string }[]; admin?: { token?: string } })
   : {};
 const kept = previous.integrations?.[0]?.token;
 // Tokens are stored hashed: the plaintext survives restarts only in this git-ignored file.
 const token = kept && (await integrations.callerForToken(kept)) ? kept : await integrations.issueToken(integration);
+// The operator's token for the admin routes (dead letters), kept the same way.
+const keptAdmin = previous.admin?.token;
+const adminToken =
+  keptAdmin && (await integrations.callerForToken(keptAdmin))?.kind === 'admin'
+    ? keptAdmin
+    : await integrations.issueAdminToken('local operator');
 
 // The demo store's fiscal setup: the seed's emitter and a self-signed stand-in for its A1,
 // generated once and kept under .local/ (never a real certificate).
@@ -78,8 +96,11 @@ const demo = {
   baseUrl: stack.baseUrl,
   sefaz: { url: stack.sefaz.url, autorizacao: emitter.urls.autorizacao, statusServico: emitter.urls.statusServico },
   integrations: [{ integrationHubServiceId: DEMO_INTEGRATION, name: integration.name, token }],
+  admin: { name: 'local operator', token: adminToken },
   emulators: { dynamodb: stack.emulators.dynamodb, sqs: stack.emulators.sqs, s3: stack.emulators.s3 },
   queues: Object.fromEntries(Object.entries(stack.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
+  // The handlers' environment (emulator endpoints, resource names): `npm run job` loads a handler with it.
+  handlerEnv: stack.env,
 };
 writeFileSync(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 

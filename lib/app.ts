@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, CrossStackReferences, ReferenceStrength, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { pinLambdaPlatform } from './constructs/lambda-platform.ts';
 import { PROJECT_ROOT } from './constructs/service-function.ts';
 import type { FunctionSpec } from './manifest.ts';
 import { StatefulStack } from './stateful-stack.ts';
@@ -39,6 +40,9 @@ export function buildApp(options: BuildAppOptions = {}): CheckoutApp {
     resources: stateful,
     functions: options.functions,
   });
+
+  // Every Lambda on Node 22 / ARM64, those CDK adds by itself (custom resource providers) included.
+  pinLambdaPlatform(app);
 
   // cdk-nag 3.x runs as a policy-validation plugin: synthesis fails on any unacknowledged error.
   // Acknowledgements are also written to the templates' Metadata as an audit trail.

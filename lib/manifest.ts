@@ -1,8 +1,17 @@
+import { gatewayErrorBody, handlerErrors, type GatewayError } from '../functions/shared/http-errors.ts';
+import * as auth from './manifest/auth.ts';
+import * as nfce from './manifest/nfce.ts';
+import * as operations from './manifest/operations.ts';
+import * as orders from './manifest/orders.ts';
+import * as payments from './manifest/payments.ts';
+
 /**
- * The one declaration of the backend's resources and functions. The CDK stacks (lib/*-stack.ts)
- * and the local runtime (lib/local/) both read it, so a route, queue, schedule or permission cannot
- * exist in one and be missing in the other. Grants and environment variables derive from it.
- * No AWS or CDK imports here: it is plain data.
+ * The one declaration of the backend's resources and functions. Each capability declares its own
+ * fragment in lib/manifest/<capability>.ts (the tables, queues, buckets and secrets it owns, its
+ * functions with their triggers and grants); this module merges them — refusing a name declared
+ * twice or a grant naming nothing declared — and is the single thing the CDK stacks (lib/*-stack.ts)
+ * and the local runtime (lib/local/) read, so a route, queue, schedule or permission cannot exist in
+ * one and be missing in the other. No AWS or CDK imports here: it is plain data.
  */
 
 export interface TableSpec {
@@ -21,50 +30,36 @@ export interface QueueSpec {
   retentionDays: number;
 }
 
+export interface SecretSpec {
+  /** Each integration's secret is `<prefix><integrationHubServiceId>`. */
+  prefix: string;
+}
+
 export interface BucketSpec {
   /** Every version of every object is kept at least this many days (fiscal documents: 5 years by law). */
   retainDays: number;
 }
 
-export const tables = {
-  /** Integrations (POS vendors / stores) and their hashed API tokens. */
-  integrations: { partitionKey: 'pk' },
-  /**
-   * Payments: one slot item per order (`ORDER#…`) holding the payment in flight or last finished,
-   * plus archived payments (`PAYMENT#…`). The sparse index lists payments whose job is not
-   * confirmed on the queue yet, for the re-queue sweep.
-   */
-  payments: {
-    partitionKey: 'pk',
-    indexes: [{ name: 'byEnqueuePending', partitionKey: 'enqueuePending', sortKey: 'createdAt' }],
-  },
-  /** The open order of each table, card or order id (`ORDER#…`, like the payment's slot): its items. */
-  orders: { partitionKey: 'pk' },
-  /** nNF counters per CNPJ and série, and each payment's reserved number (`NUMBERED#<paymentId>`). */
-  numbering: { partitionKey: 'pk' },
-  /** Authorized NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. */
-  invoices: { partitionKey: 'pk' },
-} as const satisfies Record<string, TableSpec>;
+/** The capabilities' fragments, by capability. */
+export const fragments = { auth, payments, orders, nfce, operations } as const;
 
-/**
- * Secrets Manager names, by prefix: each integration's A1 certificate and CSC live under
- * `<prefix><integrationHubServiceId>`. Locally, JSON files under .local/secrets/.
- */
+export const tables = { ...auth.tables, ...payments.tables, ...orders.tables, ...nfce.tables, ...operations.tables } as const;
+export const queues = { ...auth.queues, ...payments.queues, ...orders.queues, ...nfce.queues, ...operations.queues } as const;
+export const buckets = {
+  ...auth.buckets,
+  ...payments.buckets,
+  ...orders.buckets,
+  ...nfce.buckets,
+  ...operations.buckets,
+} as const;
 export const secrets = {
-  nfce: { prefix: 'checkout/nfce/' },
+  ...auth.secrets,
+  ...payments.secrets,
+  ...orders.secrets,
+  ...nfce.secrets,
+  ...operations.secrets,
 } as const;
 export type SecretName = keyof typeof secrets;
-
-export const queues = {
-  /** Payments waiting for their NFC-e (consumer: the NFC-e issuer). */
-  nfceRequests: { visibilityTimeoutSeconds: 180, maxReceiveCount: 5, retentionDays: 14 },
-} as const satisfies Record<string, QueueSpec>;
-
-export const buckets = {
-  /** Signed NFC-e XML and nfeProc: fiscal documents, kept six years (the law asks for five). */
-  fiscal: { retainDays: 6 * 366 },
-} as const satisfies Record<string, BucketSpec>;
-
 export type TableName = keyof typeof tables;
 export type QueueName = keyof typeof queues;
 export type BucketName = keyof typeof buckets;
@@ -80,6 +75,12 @@ export const api = {
   /** Stage-wide guard over all integrations together (AWS only; the per-integration limit is above). */
   stageRateLimitPerSecond: 200,
   stageBurstLimit: 400,
+  /**
+   * Each partner route's own throttle (requests per second and burst, all integrations together):
+   * a flood of partner calls cannot use up what POS traffic needs.
+   */
+  partnerRateLimitPerSecond: 50,
+  partnerBurstLimit: 100,
 } as const;
 
 /**
@@ -87,8 +88,7 @@ export const api = {
  * project's error format `{"errors":[{"key","message"}]}`.
  */
 export const gatewayErrors = {
-  unauthorized: { statusCode: 401, key: 'authorization', message: 'missing or unknown bearer token' },
-  accessDenied: { statusCode: 403, key: 'authorization', message: 'this token may not call this route' },
+  ...handlerErrors,
   throttled: {
     statusCode: 429,
     key: 'rate',
@@ -100,14 +100,16 @@ export const gatewayErrors = {
   quotaExceeded: { statusCode: 429, key: 'rate', message: 'request quota exceeded for this integration' },
   /** Any other refusal by API Gateway itself (it keeps its own 4xx status code). */
   rejected: { statusCode: 400, key: 'request', message: 'request rejected' },
-  internal: { statusCode: 500, key: 'server', message: 'internal error; retry the same request later' },
+  /** A path whose percent-encoding does not decode (the local gateway; API Gateway: `rejected`). */
+  invalidPath: {
+    statusCode: 400,
+    key: 'path',
+    message: 'path is not valid percent-encoding: every % must start a %XX escape, and the escapes must spell UTF-8',
+  },
 } as const;
 
-export type GatewayError = (typeof gatewayErrors)[keyof typeof gatewayErrors];
-
-export function gatewayErrorBody(error: GatewayError): string {
-  return JSON.stringify({ errors: [{ key: error.key, message: error.message }] });
-}
+export type { GatewayError };
+export { gatewayErrorBody };
 
 export type Access = 'read' | 'readWrite';
 /** Buckets: read, or put new objects only (fiscal XML is never deleted or rewritten by a function). */
@@ -118,7 +120,15 @@ export type Trigger =
       kind: 'http';
       method: 'GET' | 'POST' | 'PUT' | 'DELETE';
       path: string;
-      auth: 'bearer';
+      /**
+       * Who may call: `bearer`, a POS integration's token (usage-plan throttled per integration);
+       * `admin`, an operator's token (POS tokens get 403 there, admin tokens 403 on POS routes);
+       * `partner`, a partner calling us with the integration's secret as the path's last segment
+       * `{secret}` (checked by the handler, hashed, in constant time), throttled per route.
+       */
+      auth: RouteAuth;
+      /** The partner whose secrets open a `partner` route (its secrets are kept per partner). */
+      partner?: string;
       /** Largest body the route accepts, in bytes (413 above); routes without a body leave it out. */
       maxBodyBytes?: number;
     }
@@ -129,7 +139,20 @@ export type Trigger =
       batchSize: number;
       /** Batches processed at once (Lambda's event source maximum concurrency, ≥ 2). */ maxConcurrency: number;
     }
-  | { kind: 'schedule'; everyMinutes: number; description: string };
+  | {
+      kind: 'schedule';
+      /**
+       * An EventBridge schedule expression, in UTC: `rate(1 minute)`, `rate(5 minutes)`, `rate(2 days)`
+       * or `cron(minutes hours day-of-month month day-of-week year)` (lib/schedule.ts reads it; both
+       * runtimes refuse what EventBridge refuses). Delivery is at least once: the function must be
+       * safe to run twice at once.
+       */
+      expression: string;
+      description: string;
+    };
+
+export type RouteAuth = 'bearer' | 'admin' | 'partner';
+export type HttpTrigger = Extract<Trigger, { kind: 'http' }>;
 
 export interface FunctionSpec {
   /** Source file exporting `handler`, relative to the project root. */
@@ -141,93 +164,95 @@ export interface FunctionSpec {
   tables?: Partial<Record<TableName, Access>>;
   /** Queues the function sends to. */
   sendsTo?: readonly QueueName[];
+  /** Queues whose dead-letter queue the function reads and deletes from (redrive: with `sendsTo`). */
+  deadLetters?: readonly QueueName[];
   buckets?: Partial<Record<BucketName, BucketAccess>>;
   /** Secrets the function reads (GetSecretValue under the prefix). */
   secrets?: readonly SecretName[];
 }
 
-/** Both invoice routes: one handler, read-only on the invoices index and the fiscal bucket. */
-const invoiceReader = {
-  entry: 'functions/nfce/invoice.handler.ts',
-  timeoutSeconds: 10,
-  memoryMb: 256,
-  tables: { invoices: 'read' },
-  buckets: { fiscal: 'read' },
+export const functions = {
+  ...auth.functions,
+  ...payments.functions,
+  ...orders.functions,
+  ...nfce.functions,
+  ...operations.functions,
 } as const;
 
-export const functions = {
-  authorizer: {
-    entry: 'functions/auth/authorizer.handler.ts',
-    description: 'Bearer token → integration; usage plan key for per-integration throttling',
-    trigger: { kind: 'authorizer' },
-    timeoutSeconds: 5,
-    memoryMb: 256,
-    tables: { integrations: 'read' },
-  },
-  paymentIntake: {
-    entry: 'functions/payments/intake.handler.ts',
-    description: 'POST /order/payment: validate, record, queue; poll answers 202/208/200',
-    trigger: { kind: 'http', method: 'POST', path: '/order/payment', auth: 'bearer', maxBodyBytes: 64 * 1024 },
-    timeoutSeconds: 10,
-    memoryMb: 512,
-    tables: { payments: 'readWrite' },
-    sendsTo: ['nfceRequests'],
-    // The 200 answer is assembled from the nfeProc and receipt kept in the fiscal bucket.
-    buckets: { fiscal: 'read' },
-  },
-  orderUpsert: {
-    entry: 'functions/orders/upsert.handler.ts',
-    description: 'PUT /orders/{orderKeyType}/{orderKey}: the POS pushes the open tab (items for the NFC-e)',
-    // 512 KiB: a 500-item tab with 120-character names, escaped, fits.
-    trigger: {
-      kind: 'http',
-      method: 'PUT',
-      path: '/orders/{orderKeyType}/{orderKey}',
-      auth: 'bearer',
-      maxBodyBytes: 512 * 1024,
-    },
-    timeoutSeconds: 10,
-    memoryMb: 512,
-    // readWrite on payments: a new tab archives the order's finished payment.
-    tables: { orders: 'readWrite', payments: 'readWrite' },
-  },
-  nfceIssuer: {
-    entry: 'functions/nfce/issuer.handler.ts',
-    description: 'Issues the NFC-e of a queued payment: number, build, sign, store, authorize at SEFAZ',
-    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 1, maxConcurrency: 10 },
-    timeoutSeconds: 30,
-    memoryMb: 1024,
-    tables: { payments: 'readWrite', orders: 'readWrite', numbering: 'readWrite', invoices: 'readWrite', integrations: 'read' },
-    buckets: { fiscal: 'put' },
-    secrets: ['nfce'],
-  },
-  invoiceXml: {
-    ...invoiceReader,
-    description: 'GET /invoices/{invoiceKey}: the authorized nfeProc XML',
-    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}', auth: 'bearer' },
-  },
-  invoiceReceipt: {
-    ...invoiceReader,
-    description: 'GET /invoices/{invoiceKey}/receipt: the DANFE NFC-e text, for a reprint',
-    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}/receipt', auth: 'bearer' },
-  },
-  paymentRequeue: {
-    entry: 'functions/payments/requeue.handler.ts',
-    description: 'Re-queues payments whose job never reached the queue',
-    trigger: { kind: 'schedule', everyMinutes: 1, description: 'payments whose enqueue failed' },
-    timeoutSeconds: 60,
-    memoryMb: 256,
-    tables: { payments: 'readWrite' },
-    sendsTo: ['nfceRequests'],
-  },
-} as const satisfies Record<string, FunctionSpec>;
-
 export type FunctionName = keyof typeof functions;
+
+type Fragment = {
+  tables: Record<string, unknown>;
+  queues: Record<string, unknown>;
+  buckets: Record<string, unknown>;
+  secrets: Record<string, unknown>;
+  functions: Record<string, FunctionSpec>;
+};
+
+/**
+ * Checks that fragments merge cleanly: no table, queue, bucket, secret or function declared by
+ * two capabilities (the spread would silently keep one), and every grant and trigger naming a
+ * resource some fragment declares. Throws one Error listing every problem.
+ */
+export function assertFragments(parts: Readonly<Record<string, Fragment>>): void {
+  const problems: string[] = [];
+  const kinds = ['tables', 'queues', 'buckets', 'secrets', 'functions'] as const;
+  const declared = Object.fromEntries(kinds.map((kind) => [kind, new Map<string, string>()])) as Record<
+    (typeof kinds)[number],
+    Map<string, string>
+  >;
+  for (const [capability, fragment] of Object.entries(parts)) {
+    for (const kind of kinds) {
+      for (const name of Object.keys(fragment[kind])) {
+        const owner = declared[kind].get(name);
+        if (owner) problems.push(`${kind} ${name} is declared by both ${owner} and ${capability}`);
+        else declared[kind].set(name, capability);
+      }
+    }
+  }
+  const check = (fn: string, kind: 'tables' | 'queues' | 'buckets' | 'secrets', names: readonly string[]) => {
+    for (const name of names) if (!declared[kind].has(name)) problems.push(`${fn} uses undeclared ${kind} ${name}`);
+  };
+  for (const fragment of Object.values(parts)) {
+    for (const [fn, spec] of Object.entries(fragment.functions)) {
+      check(fn, 'tables', Object.keys(spec.tables ?? {}));
+      check(fn, 'buckets', Object.keys(spec.buckets ?? {}));
+      check(fn, 'secrets', spec.secrets ?? []);
+      check(fn, 'queues', [
+        ...(spec.sendsTo ?? []),
+        ...(spec.deadLetters ?? []),
+        ...(spec.trigger.kind === 'queue' ? [spec.trigger.queue] : []),
+      ]);
+    }
+  }
+  if (problems.length > 0) throw new Error(`the manifest's fragments do not merge: ${problems.join('; ')}`);
+}
+assertFragments(fragments);
+
+/**
+ * The rules an HTTP route's auth mode depends on, checked by both runtimes before anything starts:
+ * admin routes live under `/admin/` (the authorizer's policy admits admin tokens there and POS
+ * tokens everywhere else), partner routes end with `/{secret}` and name their partner.
+ */
+export function assertRoutes(specs: Readonly<Record<string, FunctionSpec>>): void {
+  const problems = Object.entries(specs).flatMap(([name, { trigger }]) => {
+    if (trigger.kind !== 'http') return [];
+    const admin = trigger.path.startsWith('/admin/');
+    if (trigger.auth === 'admin' && !admin) return [`${name}: admin route ${trigger.path} must start with /admin/`];
+    if (trigger.auth !== 'admin' && admin) return [`${name}: ${trigger.path} is under /admin/ but its auth is ${trigger.auth}`];
+    if (trigger.auth === 'partner' && (!trigger.partner || !trigger.path.endsWith('/{secret}')))
+      return [`${name}: partner route ${trigger.path} must end with /{secret} and name its partner`];
+    if (trigger.auth !== 'partner' && trigger.partner) return [`${name}: only partner routes name a partner`];
+    return [];
+  });
+  if (problems.length > 0) throw new Error(`invalid routes in the manifest: ${problems.join('; ')}`);
+}
 
 /** Environment variable names: one per resource, identical in AWS and locally. */
 export const envName = {
   table: (name: TableName) => `TABLE_${screaming(name)}`,
   queueUrl: (name: QueueName) => `QUEUE_${screaming(name)}_URL`,
+  dlqUrl: (name: QueueName) => `QUEUE_${screaming(name)}_DLQ_URL`,
   bucket: (name: BucketName) => `BUCKET_${screaming(name)}`,
   secretPrefix: (name: SecretName) => `SECRET_PREFIX_${screaming(name)}`,
 };

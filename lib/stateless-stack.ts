@@ -7,7 +7,8 @@ import type { Construct } from 'constructs';
 import { CheckoutApi } from './constructs/checkout-api.ts';
 import { pascal } from './constructs/names.ts';
 import { ServiceFunction, type Resources } from './constructs/service-function.ts';
-import { functions as manifestFunctions, queues, type FunctionSpec } from './manifest.ts';
+import { assertRoutes, functions as manifestFunctions, queues, type FunctionSpec, type HttpTrigger } from './manifest.ts';
+import { readSchedules, shortestInterval } from './schedule.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** Tables, queues and buckets from the stateful stack. */
@@ -15,6 +16,8 @@ export interface StatelessStackProps extends StackProps {
   /** The functions to deploy; the manifest's, unless a test passes its own. */
   readonly functions?: Readonly<Record<string, FunctionSpec>>;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The manifest's functions and their triggers: the REST API, SQS event sources and schedules. */
 export class StatelessStack extends Stack {
@@ -24,6 +27,9 @@ export class StatelessStack extends Stack {
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const specs: [string, FunctionSpec][] = Object.entries(props.functions ?? manifestFunctions);
+    assertRoutes(Object.fromEntries(specs));
+    // Read before anything is built: an expression EventBridge would refuse fails the synth.
+    const schedules = readSchedules(Object.fromEntries(specs));
 
     this.functions = Object.fromEntries(
       specs.map(([name, spec]) => [name, new ServiceFunction(this, pascal(name), { name, spec, resources: props.resources }).fn]),
@@ -35,7 +41,10 @@ export class StatelessStack extends Stack {
     if (routes.length > 0) {
       if (authorizers.length !== 1)
         throw new Error(`HTTP routes need exactly one authorizer function; found ${authorizers.length}`);
-      this.api = new CheckoutApi(this, 'CheckoutApi', { authorizer: fn(authorizers[0]!) });
+      this.api = new CheckoutApi(this, 'CheckoutApi', {
+        authorizer: fn(authorizers[0]!),
+        routes: routes.map(([, spec]) => spec.trigger as HttpTrigger),
+      });
       new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the v1 stage' });
       new CfnOutput(this, 'UsagePlanId', {
         value: this.api.usagePlan.usagePlanId,
@@ -47,7 +56,7 @@ export class StatelessStack extends Stack {
       const trigger = spec.trigger;
       switch (trigger.kind) {
         case 'http':
-          this.api!.addRoute(trigger.method, trigger.path, fn(name));
+          this.api!.addRoute(trigger, fn(name));
           break;
         case 'queue': {
           const visibility = queues[trigger.queue].visibilityTimeoutSeconds;
@@ -65,14 +74,27 @@ export class StatelessStack extends Stack {
           );
           break;
         }
-        case 'schedule':
+        case 'schedule': {
+          // A missed fire is covered by the next one, so events older than the shortest gap between
+          // two fires are dropped (within the target's limits: 1 minute to 24 hours).
+          const gap = shortestInterval(schedules[name]!) ?? DAY_MS;
           new Rule(this, `${pascal(name)}Schedule`, {
             description: trigger.description,
-            schedule: Schedule.rate(Duration.minutes(trigger.everyMinutes)),
-            // A missed tick is covered by the next one, so events older than one period are dropped.
-            targets: [new LambdaFunction(fn(name), { retryAttempts: 2, maxEventAge: Duration.minutes(trigger.everyMinutes) })],
+            schedule: Schedule.expression(trigger.expression),
+            targets: [
+              new LambdaFunction(fn(name), {
+                retryAttempts: 2,
+                maxEventAge: Duration.seconds(Math.min(DAY_MS, Math.max(60_000, gap)) / 1000),
+              }),
+            ],
+          });
+          // What `npm run job -- <name> --aws` invokes.
+          new CfnOutput(this, `${pascal(name)}FunctionName`, {
+            value: fn(name).functionName,
+            description: `Lambda function of the scheduled ${name}: npm run job -- ${name} --function-name <this>`,
           });
           break;
+        }
         case 'authorizer':
           break;
       }

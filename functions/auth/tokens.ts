@@ -1,8 +1,23 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** A POS integration's bearer token: 256 random bits, shown once, stored only as its hash. */
-export function newToken(): string {
-  return `chk_${randomBytes(32).toString('base64url')}`;
+/**
+ * A bearer token: 256 random bits, shown once, stored only as its hash. `chk_` for a POS
+ * integration, `adm_` for an operator.
+ */
+export function newToken(kind: 'chk' | 'adm' = 'chk'): string {
+  return `${kind}_${randomBytes(32).toString('base64url')}`;
+}
+
+/** A partner route's secret (a URL path segment): 256 random bits, base64url, shown once. */
+export function newPartnerSecret(): string {
+  return `ps_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Two hex SHA-256 digests compared in constant time. */
+export function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**

@@ -1,13 +1,10 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { envName } from '../../lib/manifest.ts';
-import { callerIntegration, correlationIdOf } from '../shared/api.ts';
+import { callerIntegration } from '../shared/api.ts';
 import { dynamo, s3 } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';
-import { ClientError, errorResponse } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
+import { ClientError } from '../shared/http.ts';
+import { httpRoute } from '../shared/middleware.ts';
 import { fieldErrors } from '../shared/validation.ts';
 import { DynamoInvoices, S3Documents } from './invoices.ts';
 import { renderReceipt } from './receipt.ts';
@@ -27,35 +24,27 @@ const querySchema = z.object({ columns: z.enum(['32', '48']).default('32') });
  * DANFE NFC-e text, `?columns=48` for wide printers), for the integration that issued it only:
  * another integration's key answers 404, so keys cannot be probed.
  */
-async function get(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  logger.appendKeys({ correlationId: correlationIdOf(event) });
-  try {
-    const caller = callerIntegration(event);
-    const path = pathSchema.safeParse(event.pathParameters ?? {}, { reportInput: true });
-    const query = querySchema.safeParse(event.queryStringParameters ?? {}, { reportInput: true });
-    if (!path.success || !query.success) {
-      throw new ClientError(400, [
-        ...(path.success ? [] : fieldErrors(path.error, 'path')),
-        ...(query.success ? [] : fieldErrors(query.error, 'query')),
-      ]);
-    }
-    const invoice = await invoices.get(path.data.invoiceKey);
-    if (!invoice || invoice.integrationHubServiceId !== caller) {
-      throw new ClientError(404, [{ key: 'invoiceKey', message: `no NFC-e ${path.data.invoiceKey} for this integration` }]);
-    }
-    const xml = await documents.get(invoice.nfeProcKey);
-    if (event.resource.endsWith('/receipt')) {
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'text/plain; charset=utf-8' },
-        body: renderReceipt(xml, { columns: Number(query.data.columns) as 32 | 48 }),
-      };
-    }
-    return { statusCode: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: xml };
-  } catch (error) {
-    if (!(error instanceof ClientError)) logger.error('invoice read failed', { error: error as Error });
-    return errorResponse(error);
+export const handler = httpRoute(async (event) => {
+  const caller = callerIntegration(event);
+  const path = pathSchema.safeParse(event.pathParameters ?? {}, { reportInput: true });
+  const query = querySchema.safeParse(event.queryStringParameters ?? {}, { reportInput: true });
+  if (!path.success || !query.success) {
+    throw new ClientError(400, [
+      ...(path.success ? [] : fieldErrors(path.error, 'path')),
+      ...(query.success ? [] : fieldErrors(query.error, 'query')),
+    ]);
   }
-}
-
-export const handler = middy(get).use(injectLambdaContext(logger, { resetKeys: true }));
+  const invoice = await invoices.get(path.data.invoiceKey);
+  if (!invoice || invoice.integrationHubServiceId !== caller) {
+    throw new ClientError(404, [{ key: 'invoiceKey', message: `no NFC-e ${path.data.invoiceKey} for this integration` }]);
+  }
+  const xml = await documents.get(invoice.nfeProcKey);
+  if (event.resource.endsWith('/receipt')) {
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: renderReceipt(xml, { columns: Number(query.data.columns) as 32 | 48 }),
+    };
+  }
+  return { statusCode: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: xml };
+});

@@ -1,13 +1,12 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { envName, functions } from '../../lib/manifest.ts';
 import { S3Documents } from '../nfce/invoices.ts';
 import { assertCallerOwns, correlationIdOf } from '../shared/api.ts';
 import { s3 } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';
-import { ClientError, errorResponse, json, readJsonBody } from '../shared/http.ts';
+import { ClientError, json } from '../shared/http.ts';
+import { httpRoute } from '../shared/middleware.ts';
 import { logger } from '../shared/logger.ts';
 import { takePayment, type IntakeDeps, type IntakeOutcome } from './intake.ts';
 import { deps as queueing } from './wiring.ts';
@@ -15,21 +14,18 @@ import { validatePaymentRequest } from './request.ts';
 
 const env = readEnv({ [envName.bucket('fiscal')]: z.string().min(1) });
 const deps: IntakeDeps = { ...queueing, documents: new S3Documents(s3(), env[envName.bucket('fiscal')] as string) };
-const { maxBodyBytes } = functions.paymentIntake.trigger;
 
 /** Polling hint for the POS (seconds). */
 const RETRY_AFTER = { 'retry-after': '1' };
 
-async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const correlationId = correlationIdOf(event);
-  logger.appendKeys({ correlationId });
-  try {
-    // Order of checks: 401 (authorizer, before this runs), 415, 413, 400, then 403.
-    const validation = validatePaymentRequest(readJsonBody(event, maxBodyBytes));
+/** POST /order/payment: validate, then the POST/poll protocol (202 → 208 → 200, 409). */
+export const handler = httpRoute(
+  async (event) => {
+    // Order of checks: 401 (authorizer, before this runs), 415, 413 (middleware), 400, then 403.
+    const validation = validatePaymentRequest(event.json);
     if (!validation.ok) throw new ClientError(400, validation.errors);
-    const { request } = validation.payment;
-    assertCallerOwns(event, request.integrationHubServiceId);
-    const outcome = await takePayment(validation.payment, correlationId, deps);
+    assertCallerOwns(event, validation.payment.request.integrationHubServiceId);
+    const outcome = await takePayment(validation.payment, correlationIdOf(event), deps);
     logger.info('payment request answered', {
       outcome: outcome.kind,
       paymentId: outcome.record.paymentId,
@@ -37,13 +33,9 @@ async function intake(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
       status: outcome.record.status,
     });
     return respond(outcome);
-  } catch (error) {
-    if (error instanceof ClientError)
-      logger.info('payment request refused', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
-    else logger.error('payment request failed', { error: error as Error });
-    return errorResponse(error);
-  }
-}
+  },
+  { maxBodyBytes: functions.paymentIntake.trigger.maxBodyBytes },
+);
 
 function respond(outcome: IntakeOutcome): APIGatewayProxyResult {
   const { record } = outcome;
@@ -73,5 +65,3 @@ function respond(outcome: IntakeOutcome): APIGatewayProxyResult {
       return json(409, { errors: outcome.errors });
   }
 }
-
-export const handler = middy(intake).use(injectLambdaContext(logger, { resetKeys: true }));

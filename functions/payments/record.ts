@@ -61,6 +61,8 @@ export interface PaymentRecord {
   enqueueClaimedAtMs: number;
   enqueueAttempts: number;
   enqueuedAt?: string;
+  /** How many times the issuer started on this payment (retries and redrives included). */
+  processingAttempts?: number;
   result?: PaymentResult;
   /**
    * Fingerprint → paymentId of the finished payments this order's slot held before this one, for

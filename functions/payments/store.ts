@@ -36,6 +36,12 @@ export interface PaymentStore {
    * even an identical one, is a new payment. False when the slot holds something else.
    */
   release(record: PaymentRecord): Promise<boolean>;
+  /**
+   * DONE with a restartable failure → QUEUED again, for a job an operator redrove: polls answer
+   * 208 until the issuer settles it. Nothing happens when the payment left the slot or finished
+   * otherwise meanwhile.
+   */
+  reopen(orderRef: string, paymentId: string, at: string): Promise<void>;
   /** Stores the result the POS gets with 200; once, for this payment only. */
   finish(orderRef: string, paymentId: string, result: PaymentResult, at: string): Promise<void>;
 }
@@ -172,6 +178,27 @@ export class DynamoPaymentStore implements PaymentStore {
             ':one': 1,
             ':id': paymentId,
             ':done': 'DONE',
+            ...Object.fromEntries(RESTARTABLE_FAILURES.map((code, i) => [`:r${i}`, code])),
+          },
+        }),
+      ),
+    );
+  }
+
+  async reopen(orderRef: string, paymentId: string, at: string): Promise<void> {
+    await conditionally(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression: 'SET #status = :queued, updatedAt = :at REMOVE #result',
+          ConditionExpression: 'paymentId = :id AND #status = :done AND #result.#error.#code IN (:r0, :r1, :r2)',
+          ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#error': 'error', '#code': 'code' },
+          ExpressionAttributeValues: {
+            ':queued': 'QUEUED',
+            ':done': 'DONE',
+            ':at': at,
+            ':id': paymentId,
             ...Object.fromEntries(RESTARTABLE_FAILURES.map((code, i) => [`:r${i}`, code])),
           },
         }),

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { gatewayErrors } from '../../lib/manifest.ts';
+import { handlerErrors } from './http-errors.ts';
 import { loneSurrogateErrors } from './validation.ts';
 
 /** One problem with a request, in the Order Mesa contract's shape. */
@@ -30,7 +30,7 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 export function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof ClientError) return json(error.statusCode, { errors: error.errors });
   // Never leak internals: the log has the detail under the same correlation id.
-  const { statusCode, key, message } = gatewayErrors.internal;
+  const { statusCode, key, message } = handlerErrors.internal;
   return json(statusCode, { errors: [{ key, message }] });
 }
 

@@ -16,11 +16,13 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { api, gatewayErrorBody, gatewayErrors, type GatewayError } from '../manifest.ts';
+import { api, gatewayErrorBody, gatewayErrors, type GatewayError, type HttpTrigger } from '../manifest.ts';
 
 export interface CheckoutApiProps {
   /** The manifest's `authorizer` function: bearer token → integration and its usage plan key. */
   readonly authorizer: IFunction;
+  /** Every route, so that partner routes get their own throttle in the stage. */
+  readonly routes: readonly HttpTrigger[];
 }
 
 /**
@@ -79,6 +81,22 @@ export class CheckoutApi extends Construct {
         // A guard for the whole account; each integration's own limit comes from the usage plan.
         throttlingRateLimit: api.stageRateLimitPerSecond,
         throttlingBurstLimit: api.stageBurstLimit,
+        // Partner routes have no usage-plan key: each gets its own method throttle instead, so a
+        // flood of partner calls cannot use up the stage's capacity for POS traffic.
+        methodOptions: Object.fromEntries(
+          props.routes
+            .filter((route) => route.auth === 'partner')
+            .map((route) => [
+              `${route.path}/${route.method}`,
+              {
+                throttlingRateLimit: api.partnerRateLimitPerSecond,
+                throttlingBurstLimit: api.partnerBurstLimit,
+                // As the stage's: errors only, never a data trace (the path holds the secret).
+                loggingLevel: MethodLoggingLevel.ERROR,
+                dataTraceEnabled: false,
+              },
+            ]),
+        ),
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         tracingEnabled: true,
@@ -124,18 +142,34 @@ export class CheckoutApi extends Construct {
     });
   }
 
-  /** A route with the bearer authorizer and a required (authorizer-supplied) usage plan key. */
-  addRoute(method: string, path: string, handler: IFunction): void {
-    const route = this.restApi.root
-      .resourceForPath(path)
-      .addMethod(method, new LambdaIntegration(handler, { allowTestInvoke: false }), {
-        authorizer: this.authorizer,
-        authorizationType: AuthorizationType.CUSTOM,
-        apiKeyRequired: true,
-      });
+  /**
+   * A route with its auth mode: `bearer` (the authorizer and a required, authorizer-supplied usage
+   * plan key), `admin` (the authorizer, whose policy admits admin tokens only; no usage key), or
+   * `partner` (no authorizer and no key: the handler checks the secret in the path).
+   */
+  addRoute(trigger: HttpTrigger, handler: IFunction): void {
+    const integration = new LambdaIntegration(handler, { allowTestInvoke: false });
+    const resource = this.restApi.root.resourceForPath(trigger.path);
+    if (trigger.auth === 'partner') {
+      const route = resource.addMethod(trigger.method, integration, { authorizationType: AuthorizationType.NONE });
+      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(route.node.defaultChild!).acknowledge({
+          id,
+          reason:
+            'A partner (Cielo, e-SiTef, Sicoob) cannot send our bearer token: its per-integration secret is the last path segment, checked hashed and in constant time by the handler; the route has its own method throttle and the access log records the resource path, never the secret.',
+        });
+      }
+      return;
+    }
+    const route = resource.addMethod(trigger.method, integration, {
+      authorizer: this.authorizer,
+      authorizationType: AuthorizationType.CUSTOM,
+      apiKeyRequired: trigger.auth === 'bearer',
+    });
     Validations.of(route.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-COG4',
-      reason: 'Callers are POS integrations, not Cognito users: a Lambda REQUEST authorizer checks their hashed bearer tokens.',
+      reason:
+        'Callers are POS integrations and operators, not Cognito users: a Lambda REQUEST authorizer checks their hashed bearer tokens.',
     });
   }
 }

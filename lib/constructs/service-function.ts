@@ -29,6 +29,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface Resources {
   readonly tables: Record<TableName, ITable>;
   readonly queues: Record<QueueName, IQueue>;
+  readonly deadLetterQueues: Record<QueueName, IQueue>;
   readonly buckets: Record<BucketName, IBucket>;
 }
 
@@ -93,6 +94,12 @@ export class ServiceFunction extends Construct {
 
     for (const [table, access] of entriesOf(spec.tables)) this.useTable(table, resources.tables[table], access);
     for (const queue of spec.sendsTo ?? []) this.sendTo(queue, resources.queues[queue]);
+    for (const queue of spec.deadLetters ?? []) {
+      // Look at (receive, then make visible again) and delete from the dead-letter queue; sending
+      // back to the queue it serves is a `sendsTo` grant of its own.
+      this.fn.addEnvironment(envName.dlqUrl(queue), resources.deadLetterQueues[queue].queueUrl);
+      resources.deadLetterQueues[queue].grantConsumeMessages(this.fn);
+    }
     for (const [bucket, access] of entriesOf(spec.buckets)) this.useBucket(bucket, resources.buckets[bucket], access);
     for (const secret of spec.secrets ?? []) this.readSecrets(secret);
     // A queue consumer changes its messages' visibility (retry backoff): it needs the queue's URL.

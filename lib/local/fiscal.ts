@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fiscalItemSchema, nfceSecretSchema } from '../../functions/nfce/config.ts';
 import type { Catalog, Emitter } from '../../functions/nfce/fiscal.ts';
+import { localSecretFile } from '../../functions/shared/secrets.ts';
 import { envName, secrets } from '../manifest.ts';
 import { sefazServices } from './sefaz/index.ts';
 
@@ -47,7 +47,7 @@ export async function provisionFiscal(
   const dir = env.LOCAL_SECRETS_DIR!;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const name = `${secrets.nfce.prefix}${setup.integrationHubServiceId}`;
-  writeFileSync(join(dir, `${encodeURIComponent(name)}.json`), JSON.stringify(secret), { mode: 0o600 });
+  writeFileSync(localSecretFile(dir, name), JSON.stringify(secret), { mode: 0o600 });
   return { ...emitter, csc };
 }
 
@@ -66,7 +66,7 @@ export async function storedCscs(
   );
   for (const item of Items) {
     const id = String(item.pk).slice('FISCAL#'.length);
-    const file = join(env.LOCAL_SECRETS_DIR!, `${encodeURIComponent(`${secrets.nfce.prefix}${id}`)}.json`);
+    const file = localSecretFile(env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${id}`);
     const secret = nfceSecretSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     const fiscal = fiscalItemSchema.safeParse(item);
     if (secret.success && fiscal.success) cscs.set(fiscal.data.emitter.cnpj, secret.data.csc);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { header } from '../../functions/shared/http.ts';
-import { api, gatewayErrorBody, gatewayErrors, type FunctionSpec } from '../manifest.ts';
+import { api, gatewayErrorBody, gatewayErrors, type FunctionSpec, type HttpTrigger } from '../manifest.ts';
 import { invoke, type Handler } from './invoke.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
@@ -35,25 +35,16 @@ export const DRAIN_MAX_BYTES = 2 * GATEWAY_MAX_BYTES;
 const LINGER_MS = 2_000;
 
 /**
- * The gateway's answer to a path whose percent-encoding does not decode (a lone `%`, a truncated
- * escape, bytes that are not UTF-8), in the same `{"errors":[…]}` shape as `gatewayErrors`.
- */
-export const invalidPath = {
-  statusCode: 400,
-  key: 'path',
-  message: 'path is not valid percent-encoding: every % must start a %XX escape, and the escapes must spell UTF-8',
-} as const;
-
-/**
  * API Gateway (REST API, Lambda proxy integration) on 127.0.0.1: the route table, the REQUEST
  * authorizer, the usage plan's per-key throttling and the gateway's own error answers, then each
  * request as an APIGatewayProxyEvent for the real handler.
  */
 export async function startGateway(options: GatewayOptions): Promise<{ url: string; server: Server }> {
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? api.rateLimitPerSecond, options.burstLimit ?? api.burstLimit);
+  const partnerLimiter = new RateLimiter(api.partnerRateLimitPerSecond, api.partnerBurstLimit);
   const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; expiresAt: number }>();
   const server = createServer((req, res) => {
-    handle(req, res, options, limiter, authorizerCache).catch((error: unknown) => {
+    handle(req, res, options, { limiter, partnerLimiter }, authorizerCache).catch((error: unknown) => {
       console.error('local gateway failure', error);
       if (!res.headersSent) void refuse(req, res, gatewayErrors.internal.statusCode, gatewayErrorBody(gatewayErrors.internal));
     });
@@ -71,14 +62,13 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   options: GatewayOptions,
-  limiter: RateLimiter,
+  { limiter, partnerLimiter }: { limiter: RateLimiter; partnerLimiter: RateLimiter },
   cache: AuthorizerCache,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   // A path that does not decode is refused before routing and before the authorizer.
   if (!decodes(url.pathname)) {
-    const { statusCode, key, message } = invalidPath;
-    return refuse(req, res, statusCode, JSON.stringify({ errors: [{ key, message }] }));
+    return refuse(req, res, gatewayErrors.invalidPath.statusCode, gatewayErrorBody(gatewayErrors.invalidPath));
   }
   const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
   if (!match) return refuse(req, res, gatewayErrors.noSuchRoute.statusCode, gatewayErrorBody(gatewayErrors.noSuchRoute));
@@ -92,29 +82,38 @@ async function handle(
   const headers = singleHeaders(req);
   const methodArn = `arn:aws:execute-api:sa-east-1:000000000000:local/${STAGE}/${match.route.method}${url.pathname}`;
 
-  // Like API Gateway: no identity source → 401 without invoking the authorizer; an allowed
-  // identity's policy is cached for authorizerCacheSeconds.
-  const identity = header(headers, 'authorization');
-  if (!identity) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
-  const auth = await authorize(identity, options, cache, {
-    type: 'REQUEST',
-    methodArn,
-    resource: match.route.path,
-    path: url.pathname,
-    httpMethod: match.route.method,
-    headers,
-    multiValueHeaders: multiHeaders(req),
-    pathParameters: match.params,
-    queryStringParameters: query(url),
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: requestContext(match.route, url, requestId, req),
-  });
-  if (!auth) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
-  const allowed = auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
-  if (!allowed) return refuse(req, res, gatewayErrors.accessDenied.statusCode, gatewayErrorBody(gatewayErrors.accessDenied));
-  if (!auth.usageIdentifierKey || !limiter.take(auth.usageIdentifierKey)) {
-    return refuse(req, res, gatewayErrors.throttled.statusCode, gatewayErrorBody(gatewayErrors.throttled));
+  const trigger = match.route.spec.trigger as HttpTrigger;
+  let authorizer: Record<string, unknown> | undefined;
+  if (trigger.auth === 'partner') {
+    // No authorizer and no usage key: the handler checks the secret; the route has its own throttle.
+    if (!partnerLimiter.take(`${trigger.method} ${trigger.path}`))
+      return refuse(req, res, gatewayErrors.throttled.statusCode, gatewayErrorBody(gatewayErrors.throttled));
+  } else {
+    // Like API Gateway: no identity source → 401 without invoking the authorizer; an allowed
+    // identity's policy is cached for authorizerCacheSeconds and applies to every route it names.
+    const identity = header(headers, 'authorization');
+    if (!identity) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
+    const auth = await authorize(identity, options, cache, {
+      type: 'REQUEST',
+      methodArn,
+      resource: match.route.path,
+      path: url.pathname,
+      httpMethod: match.route.method,
+      headers,
+      multiValueHeaders: multiHeaders(req),
+      pathParameters: match.params,
+      queryStringParameters: query(url),
+      multiValueQueryStringParameters: null,
+      stageVariables: null,
+      requestContext: requestContext(match.route, url, requestId, req),
+    });
+    if (!auth) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
+    if (!policyAllows(auth.policyDocument, methodArn))
+      return refuse(req, res, gatewayErrors.accessDenied.statusCode, gatewayErrorBody(gatewayErrors.accessDenied));
+    // Only POS routes require the usage-plan key the authorizer names.
+    if (trigger.auth === 'bearer' && (!auth.usageIdentifierKey || !limiter.take(auth.usageIdentifierKey)))
+      return refuse(req, res, gatewayErrors.throttled.statusCode, gatewayErrorBody(gatewayErrors.throttled));
+    authorizer = { principalId: auth.principalId, ...auth.context };
   }
 
   const event: APIGatewayProxyEvent = {
@@ -127,10 +126,7 @@ async function handle(
     multiValueQueryStringParameters: null,
     pathParameters: match.params,
     stageVariables: null,
-    requestContext: {
-      ...requestContext(match.route, url, requestId, req),
-      authorizer: { principalId: auth.principalId, ...auth.context },
-    },
+    requestContext: { ...requestContext(match.route, url, requestId, req), authorizer },
     // The REST API declares binaryMediaTypes ['*/*'], so API Gateway hands every body over as
     // base64, text or not; the handlers decode it (and refuse what is not UTF-8) themselves.
     body: body.length === 0 ? null : body.toString('base64'),
@@ -167,28 +163,58 @@ async function authorize(
   }
 }
 
+/**
+ * The route for a method and path, with API Gateway's precedence: where several match, a literal
+ * segment beats a `{param}` at the first position they differ (`/admin/dead-letters` before
+ * `/admin/{id}`). The path must decode (checked before).
+ */
 function matchRoute(
   routes: Route[],
   method: string,
   path: string,
 ): { route: Route; params: Record<string, string> | null } | undefined {
   const segments = path.split('/').filter(Boolean);
+  let best: { route: Route; params: Record<string, string>; rank: string } | undefined;
   for (const route of routes) {
     if (route.method !== method) continue;
     const pattern = route.path.split('/').filter(Boolean);
     if (pattern.length !== segments.length) continue;
     const params: Record<string, string> = {};
+    let rank = '';
     const ok = pattern.every((part, i) => {
       const segment = segments[i]!;
       if (part.startsWith('{') && part.endsWith('}')) {
         params[part.slice(1, -1)] = decodeURIComponent(segment);
+        rank += '1';
         return true;
       }
+      rank += '0';
       return part === segment;
     });
-    if (ok) return { route, params: Object.keys(params).length ? params : null };
+    if (ok && (!best || rank < best.rank)) best = { route, params, rank };
   }
-  return undefined;
+  return best && { route: best.route, params: Object.keys(best.params).length ? best.params : null };
+}
+
+/**
+ * Whether an authorizer's policy lets `methodArn` through, as API Gateway evaluates it: an
+ * explicit Deny wins, then any Allow; `*` in a resource matches any characters.
+ */
+export function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'], methodArn: string): boolean {
+  const matching = (effect: string) =>
+    policy.Statement.some((statement) => {
+      if (!('Effect' in statement) || statement.Effect !== effect || !('Resource' in statement)) return false;
+      return [statement.Resource].flat().some((resource) => globMatches(String(resource), methodArn));
+    });
+  return !matching('Deny') && matching('Allow');
+}
+
+function globMatches(pattern: string, value: string): boolean {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(value);
 }
 
 function requestContext(route: Route, url: URL, requestId: string, req: IncomingMessage) {

@@ -67,6 +67,7 @@ export async function provision(clients: LocalClients, resources: Resources) {
     );
     queues[name] = { url: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, spec };
     env[envName.queueUrl(name as never)] = queue.QueueUrl!;
+    env[envName.dlqUrl(name as never)] = dlq.QueueUrl!;
   }
 
   for (const name of Object.keys(resources.buckets)) {

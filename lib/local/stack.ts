@@ -6,6 +6,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as manifest from '../manifest.ts';
 import type { FunctionSpec, SecretName } from '../manifest.ts';
+import { readSchedules } from '../schedule.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { startGateway, type Route } from './gateway.ts';
 import { loadHandler } from './invoke.ts';
@@ -64,6 +65,9 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? ((message, error) => console.error(message, error ?? ''));
   const functions = options.functions ?? manifest.functions;
+  manifest.assertRoutes(functions);
+  // Read before anything starts: an expression EventBridge would refuse stops the stack here.
+  const schedules = readSchedules(functions);
   const emulators = await startEmulators(options.dataDir);
   const clients = localClients(emulators);
   const resources = options.resources ?? { tables: manifest.tables, queues: manifest.queues, buckets: manifest.buckets };
@@ -149,9 +153,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     )
   ).flat();
 
-  const scheduled = loaded.flatMap((f) =>
-    f.spec.trigger.kind === 'schedule' ? [{ ...f, everyMinutes: f.spec.trigger.everyMinutes }] : [],
-  );
+  const scheduled = loaded.flatMap((f) => {
+    const schedule = schedules[f.name];
+    return schedule ? [{ ...f, schedule }] : [];
+  });
   const scheduler = startScheduler(scheduled, options.timers ?? false, (name, error) => log(`${name} failed`, error));
 
   return {

@@ -36,6 +36,12 @@ function build(options: BuildAppOptions = {}) {
 }
 
 const { stateful, stateless, template, resources, id, imported, grants } = build();
+/** The CloudFormation properties of the API method at `path`. */
+const methodProps = (api: NonNullable<typeof stateless.api>, path: string, method: string) => {
+  const segments = path.split('/').filter(Boolean);
+  const resource = segments.reduce<IResource | undefined>((parent, part) => parent?.getResource(part), api.restApi.root);
+  return resources[stateless.getLogicalId(resource!.node.findChild(method).node.defaultChild as CfnElement)]!.Properties;
+};
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const json = (value: unknown) => JSON.stringify(value);
 
@@ -146,6 +152,36 @@ describe('least privilege', () => {
   });
 });
 
+describe('the operator’s dead-letter routes', () => {
+  const dlqArn = json(imported(stateful.deadLetterQueues.nfceRequests.queueArn));
+  const CONSUME = [
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ];
+
+  it('lets the list only look at the dead-letter queue and read payments', () => {
+    expect(grants('deadLetterList')).toEqual({
+      [logGroupOf('deadLetterList')]: LOGS,
+      [tableArn('payments')]: READ,
+      [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
+      [dlqArn]: CONSUME,
+    });
+  });
+
+  it('lets the redrive also send back to nfce-requests and reopen payments', () => {
+    expect(grants('deadLetterRedrive')).toEqual({
+      [logGroupOf('deadLetterRedrive')]: LOGS,
+      [tableArn('payments')]: READ_WRITE,
+      [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
+      [dlqArn]: CONSUME,
+      [queueArn]: SEND,
+    });
+  });
+});
+
 describe('REST API', () => {
   const api = stateless.api!;
   const apiId = id(api.restApi);
@@ -172,24 +208,77 @@ describe('REST API', () => {
     expect(json(resources[authorizerId]!.Properties.AuthorizerUri)).toContain(json(functionArn('authorizer')));
   });
 
-  it('routes every http trigger through the authorizer with a required API key and a proxy integration', () => {
+  it('routes POS and admin triggers through the authorizer (a usage key on POS routes only), each to its function', () => {
     const routes = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'http');
     expect(ofType('AWS::ApiGateway::Method')).toHaveLength(routes.length);
+    expect(routes.map(([, { trigger }]) => trigger.kind === 'http' && trigger.auth).sort()).toEqual([
+      'admin',
+      'admin',
+      'bearer',
+      'bearer',
+      'bearer',
+      'bearer',
+    ]);
     for (const [name, { trigger }] of routes) {
       if (trigger.kind !== 'http') continue;
-      const segments = trigger.path.split('/').filter(Boolean);
-      const resource = segments.reduce<IResource | undefined>((parent, part) => parent?.getResource(part), api.restApi.root);
-      const method = resource!.node.findChild(trigger.method);
-      const props = resources[stateless.getLogicalId(method.node.defaultChild as CfnElement)]!.Properties;
+      const props = methodProps(api, trigger.path, trigger.method);
       expect(props).toMatchObject({
         HttpMethod: trigger.method,
         AuthorizationType: 'CUSTOM',
         AuthorizerId: { Ref: authorizerId },
-        ApiKeyRequired: true,
+        ApiKeyRequired: trigger.auth === 'bearer',
         Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
       });
       expect(json(props.Integration.Uri)).toContain(json(functionArn(name)));
     }
+  });
+
+  it('a partner route (test-only fragment): no authorizer, no usage key, its own method throttle', () => {
+    const partner = build({
+      functions: {
+        ...functions,
+        probeNotification: {
+          entry: 'test/support/handlers/partner-probe.ts',
+          description: 'test-only partner webhook',
+          trigger: { kind: 'http', method: 'POST', path: '/probe/notifications/{secret}', auth: 'partner', partner: 'probe' },
+          timeoutSeconds: 5,
+          memoryMb: 128,
+        },
+      },
+    });
+    const props =
+      partner.resources[
+        partner.stateless.getLogicalId(
+          partner.stateless.api!.restApi.root.resourceForPath('/probe/notifications/{secret}').node.findChild('POST').node
+            .defaultChild as CfnElement,
+        )
+      ]!.Properties;
+    expect(props.AuthorizationType).toBe('NONE');
+    expect(props.AuthorizerId).toBeUndefined();
+    expect(props.ApiKeyRequired ?? false).toBe(false);
+    const [, stage] = Object.entries(partner.resources).find(([, r]) => r.Type === 'AWS::ApiGateway::Stage')!;
+    expect(stage.Properties.MethodSettings).toContainEqual({
+      HttpMethod: 'POST',
+      ResourcePath: '/~1probe~1notifications~1{secret}',
+      ThrottlingRateLimit: 50,
+      ThrottlingBurstLimit: 100,
+      DataTraceEnabled: false,
+      LoggingLevel: 'ERROR',
+    });
+    // The access log names the resource path (with {secret}), never the request path.
+    expect(stage.Properties.AccessLogSetting.Format).toContain('$context.resourcePath');
+    expect(stage.Properties.AccessLogSetting.Format).not.toContain('$context.path');
+  });
+
+  it('a manifest with a route that breaks the auth rules does not synthesize', () => {
+    expect(() =>
+      build({
+        functions: {
+          ...functions,
+          rogue: { ...functions.deadLetterList, trigger: { ...functions.deadLetterList.trigger, path: '/ops/dead-letters' } },
+        },
+      }),
+    ).toThrow('rogue: admin route /ops/dead-letters must start with /admin/');
   });
 
   it('deploys stage v1 with JSON access logs, a stage-wide throttle, ERROR method logging and tracing', () => {
@@ -270,6 +359,61 @@ describe('schedules', () => {
         ],
       },
     ]);
+  });
+
+  it("gives every scheduled function of the manifest a rule with the manifest's expression, and its name as an output", () => {
+    const scheduled = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'schedule');
+    expect(scheduled.length).toBeGreaterThan(0);
+    expect(ofType('AWS::Events::Rule')).toHaveLength(scheduled.length);
+    for (const [name, { trigger }] of scheduled) {
+      if (trigger.kind !== 'schedule') continue;
+      const rule = ofType('AWS::Events::Rule').find(
+        ([, r]) => json(r.Properties.Targets[0].Arn) === json({ 'Fn::GetAtt': [id(stateless.functions[name]!), 'Arn'] }),
+      );
+      expect(rule?.[1].Properties.ScheduleExpression).toBe(trigger.expression);
+      // What `npm run job -- <name> --function-name` takes.
+      template.hasOutput(`${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionName`, {
+        Value: { Ref: id(stateless.functions[name]!) },
+      });
+    }
+  });
+
+  // Test-only scheduled functions: cron expressions pass through as written.
+  const tick = (expression: string): FunctionSpec => ({
+    entry: 'functions/payments/requeue.handler.ts',
+    description: 'test-only schedule',
+    trigger: { kind: 'schedule', expression, description: `test ${expression}` },
+    timeoutSeconds: 10,
+    memoryMb: 128,
+  });
+
+  it('passes cron expressions through, dropping events older than the shortest gap between fires (1 minute to 1 day)', () => {
+    const built = build({
+      functions: {
+        quarterHours: tick('cron(0/15 8-17 ? * MON-FRI *)'),
+        monthEnd: tick('cron(30 23 L * ? *)'),
+        everyMinute: tick('cron(* * * * ? *)'),
+        lastFriday: tick('cron(0 18 ? * 6L 2026-2030)'),
+      },
+    });
+    const rules = Object.values(built.resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => [r.Properties.ScheduleExpression, r.Properties.Targets[0].RetryPolicy.MaximumEventAgeInSeconds]);
+    expect(rules).toEqual([
+      ['cron(0/15 8-17 ? * MON-FRI *)', 900],
+      ['cron(30 23 L * ? *)', 86_400],
+      ['cron(* * * * ? *)', 60],
+      ['cron(0 18 ? * 6L 2026-2030)', 86_400],
+    ]);
+  });
+
+  it('refuses at synth an expression EventBridge would refuse', () => {
+    expect(() => build({ functions: { sweep: tick('rate(1 minutes)') } })).toThrow(
+      'sweep: invalid schedule expression "rate(1 minutes)": a value of 1 takes the singular unit: rate(1 minute)',
+    );
+    expect(() => build({ functions: { sweep: tick('cron(0 12 * * ?)') } })).toThrow(
+      'sweep: invalid schedule expression "cron(0 12 * * ?)": cron takes 6 fields (minutes hours day-of-month month day-of-week year), got 5',
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,17 @@ import { projectRoot } from '../../lib/local/invoke.ts';
  */
 
 let started: { npm: ChildProcess; localDir: string; tree: number[] } | undefined;
+/** Every other npm start a test ran, by its npm pid: ended with its processes after the test. */
+const others: { npm: ChildProcess; tree: number[] }[] = [];
+const tempDirs: string[] = [];
 
 afterEach(() => {
-  if (!started) return;
   // A failed test must not leave a backend running: end what this test started, by pid.
+  for (const other of others.splice(0)) {
+    for (const pid of new Set([...other.tree, ...processTree(other.npm.pid!)])) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (!started) return;
   for (const pid of started.tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(started.localDir, { recursive: true, force: true });
   started = undefined;
@@ -135,4 +142,87 @@ describe('npm start', () => {
     },
     40_000,
   );
+});
+
+/** `npm start` on LOCAL_DIR and PORT, its output gathered as it comes. */
+function npmStart(localDir: string, port: number) {
+  const npm = spawn('npm', ['start'], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: String(port), LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = { npm, tree: [npm.pid!], output: '', exitCode: undefined as number | null | undefined };
+  others.push(run);
+  npm.stdout!.on('data', (chunk: Buffer) => (run.output += chunk.toString()));
+  npm.stderr!.on('data', (chunk: Buffer) => (run.output += chunk.toString()));
+  npm.once('exit', (code) => (run.exitCode = code));
+  return run;
+}
+
+/** The backend process below npm (npm's one child: the script execs node). */
+function backendOf(npm: ChildProcess): number {
+  const [backend, ...more] = processTree(npm.pid!).filter((pid) => stat(pid)?.ppid === npm.pid);
+  expect(more).toEqual([]);
+  expect(commandLine(backend!).at(-1)).toBe('bin/local.ts');
+  return backend!;
+}
+
+describe('npm start twice on one data folder', () => {
+  it('refuses the second with one line naming the folder and the holder, until the holder is killed', async () => {
+    const localDir = mkdtempSync(join(tmpdir(), 'checkout-npm-start-'));
+    started = { npm: undefined as never, localDir, tree: [] };
+    const running = (run: { output: string }) => run.output.includes('Checkout backend running locally.');
+
+    const first = npmStart(localDir, await freeFixedPort());
+    await until('the first backend says it is running', () => running(first), 25_000);
+    const holder = backendOf(first.npm);
+    first.tree = processTree(first.npm.pid!);
+    const demo = () =>
+      JSON.parse(readFileSync(join(localDir, 'demo.json'), 'utf8')) as {
+        baseUrl: string;
+        integrations: { integrationHubServiceId: string; token: string }[];
+      };
+    const { baseUrl, integrations } = demo();
+    const pushTab = (base: string) =>
+      fetch(`${base}/orders/TABLE/2`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${integrations[0]!.token}`, 'content-type': 'application/json' },
+        body: readFileSync(join(projectRoot, 'fixtures/order-mesa/order-table-2.json')),
+      }).then((response) => response.status);
+    expect(await pushTab(baseUrl)).toBe(201);
+    const before = readdirSync(localDir).sort();
+
+    const second = npmStart(localDir, await freeFixedPort());
+    await until('the second npm start exits', () => second.exitCode !== undefined, 25_000);
+    expect(second.exitCode).toBe(1);
+    const line = `npm start: the data folder ${localDir} is in use by another npm start (pid ${holder}); stop that one first, or set LOCAL_DIR to another folder`;
+    // npm adds its own lines about the failed script (lines starting "npm error"); the backend's is this one.
+    const backendLines = second.output
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/^npm (error|ERR!)/.test(l) && !l.startsWith('>'));
+    expect(backendLines).toEqual([line]);
+    expect(second.output).not.toMatch(/^\s+at /m);
+    expect(second.output).not.toContain('Database is closed');
+    expect(readdirSync(localDir).sort()).toEqual(before);
+
+    // The first one kept serving, its data intact: the same tab again replaces the stored one.
+    expect(alive(holder)).toBe(true);
+    expect(await pushTab(baseUrl)).toBe(200);
+
+    // Killed without a chance to release its lock: the next start takes the folder over.
+    process.kill(holder, 'SIGKILL');
+    await until('the first npm start exits', () => first.exitCode !== undefined, 10_000);
+    const third = npmStart(localDir, await freeFixedPort());
+    await until('the third backend says it is running', () => running(third), 25_000);
+    const taker = backendOf(third.npm);
+    third.tree = processTree(third.npm.pid!);
+    expect(JSON.parse(readFileSync(join(localDir, 'npm-start.lock'), 'utf8')).pid).toBe(taker);
+    expect(demo().integrations[0]!.token).toBe(integrations[0]!.token);
+    expect(await pushTab(demo().baseUrl)).toBe(200);
+
+    // A stop releases the lock.
+    third.npm.kill('SIGTERM');
+    await until('the third npm start exits', () => third.exitCode !== undefined, 10_000);
+    expect(existsSync(join(localDir, 'npm-start.lock'))).toBe(false);
+  }, 90_000);
 });

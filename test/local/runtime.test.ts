@@ -22,7 +22,7 @@ beforeAll(async () => {
       probeTick: {
         entry: probe,
         description: 'test schedule',
-        trigger: { kind: 'schedule', everyMinutes: 5, description: 'test' },
+        trigger: { kind: 'schedule', expression: 'rate(5 minutes)', description: 'test' },
         timeoutSeconds: 5,
         memoryMb: 128,
       },
@@ -79,5 +79,23 @@ describe('the local SQS event source', () => {
     expect(ticks).toHaveLength(1);
     expect(ticks[0]!.detailType).toBe('Scheduled Event');
     await expect(stack.runSchedule('nothing')).rejects.toThrow('no scheduled function named nothing');
+  });
+
+  it('refuses to start with a schedule expression EventBridge would refuse', async () => {
+    await expect(
+      startTestStack({
+        functions: {
+          badTick: {
+            entry: probe,
+            description: 'test schedule',
+            trigger: { kind: 'schedule', expression: 'cron(0 12 * * * *)', description: 'test' },
+            timeoutSeconds: 5,
+            memoryMb: 128,
+          },
+        },
+      }),
+    ).rejects.toThrow(
+      'badTick: invalid schedule expression "cron(0 12 * * * *)": exactly one of day-of-month and day-of-week must be ? (got "*" and "*")',
+    );
   });
 });

@@ -1,14 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestA1 } from '../../functions/nfce/certificate.ts';
-import { envName, localName, queues } from '../../lib/manifest.ts';
+import { localSecretFile } from '../../functions/shared/secrets.ts';
+import { envName, localName, queues, secrets } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalStack } from '../../lib/local/stack.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { demoCatalog, demoEmitter, missing, SCHEMAS, xmlsecVerifies, xsdFailures } from '../support/nfce.ts';
+import { demoCatalog, demoEmitter, SCHEMAS, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import { schemasMissing, xsdFailures } from '../support/xsd.ts';
 import { issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -50,11 +52,11 @@ async function pushSeedOrder() {
 }
 
 /** Polls with the same request, as the POS does, until it is not 208 any more. */
-async function pollUntilFinished(payment: unknown, timeoutMs = 20_000) {
+async function pollUntilFinished(payment: unknown, timeoutMs = 20_000, as = token) {
   const deadline = Date.now() + timeoutMs;
   const statuses: number[] = [];
   for (;;) {
-    const answer = await post(stack, '/order/payment', payment, token);
+    const answer = await post(stack, '/order/payment', payment, as);
     statuses.push(answer.status);
     if (answer.status !== 208 && answer.status !== 202) return { ...answer, statuses };
     if (Date.now() > deadline) throw new Error(`still ${answer.status} after ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
@@ -62,8 +64,23 @@ async function pollUntilFinished(payment: unknown, timeoutMs = 20_000) {
   }
 }
 
-const noTools = missing('xmllint', true) ?? missing('xmlsec1');
-if (noTools) console.warn(`skipping the XSD and xmlsec1 checks of the authorized NFC-e: ${noTools}`);
+const noSchemas = schemasMissing();
+const noXmlsec = xmlsecMissing();
+if (noSchemas) console.warn(`skipping the XSD checks of the authorized NFC-e: ${noSchemas}`);
+if (noXmlsec) console.warn(`skipping the xmlsec1 check of the authorized NFC-e: ${noXmlsec}`);
+
+/** One authorized NFC-e (nfeProc XML) for the checks by outside references, issued once. */
+let authorizedXml: Promise<string> | undefined;
+function anAuthorizedNfce(): Promise<string> {
+  authorizedXml ??= (async () => {
+    const payment = await pushSeedOrder();
+    await post(stack, '/order/payment', payment, token);
+    const { body } = await pollUntilFinished(payment);
+    expect(body.success).toBe(true);
+    return body.invoiceDetails.orderXML as string;
+  })();
+  return authorizedXml;
+}
 
 describe('a payment for a pushed order', () => {
   it('goes 202 → 208 → 200 with an authorized NFC-e, stored in S3 and readable again', async () => {
@@ -138,15 +155,16 @@ describe('a payment for a pushed order', () => {
     expect(stack.sefaz.control.authorized()).toHaveLength(1);
   });
 
-  it.skipIf(Boolean(noTools))('is an NFC-e the official XSD accepts and xmlsec1 verifies', async () => {
-    const payment = await pushSeedOrder();
-    await post(stack, '/order/payment', payment, token);
-    const { body } = await pollUntilFinished(payment);
-    const xml: string = body.invoiceDetails.orderXML;
+  it.skipIf(Boolean(noSchemas))('is an NFC-e the official XSD accepts (procNFe_v4.00.xsd)', async () => {
+    const xml = await anAuthorizedNfce();
     expect(xsdFailures('procNFe_v4.00.xsd', { nfeProc: xml })).toEqual([]);
+  });
+
+  it.skipIf(Boolean(noXmlsec))('is an NFC-e whose signature xmlsec1 verifies', async () => {
+    const xml = await anAuthorizedNfce();
     const nfe = `<?xml version="1.0" encoding="UTF-8"?>${xml.slice(xml.indexOf('<NFe'), xml.indexOf('<protNFe'))}`;
-    const certificate = body.invoiceDetails.orderXML.match(/<X509Certificate>([^<]+)</)![1];
-    const pem = `-----BEGIN CERTIFICATE-----\n${certificate.match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`;
+    const certificate = xml.match(/<X509Certificate>([^<]+)</)![1]!;
+    const pem = `-----BEGIN CERTIFICATE-----\n${certificate.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
     expect(xmlsecVerifies(nfe, pem)).toBe(true);
   });
 });
@@ -201,7 +219,7 @@ describe('answers of any size', () => {
       nfeProcKey: expect.stringMatching(/\/nfeProc\.xml$/),
       receiptKey: expect.stringMatching(/\/receipt-32\.txt$/),
     });
-    if (!noTools) expect(xsdFailures('procNFe_v4.00.xsd', { nfeProc: xml })).toEqual([]);
+    if (!noSchemas) expect(xsdFailures('procNFe_v4.00.xsd', { nfeProc: xml })).toEqual([]);
     expect(await post(stack, '/order/payment', payment, token)).toMatchObject({ status: 200, body: done.body });
   });
 });
@@ -272,6 +290,35 @@ describe('payments that finish without an NFC-e', () => {
     expect(body.success).toBe(false);
     expect(body.error.code).toBe('FISCAL_SETUP');
     expect(body.error.message).toMatch(new RegExp(`^the A1 certificate of ${OTHER_INTEGRATION} does not open: `));
+  });
+
+  it('no A1 secret: FISCAL_SETUP at once; once the secret is provisioned, the next payment reads it (a missing secret is not cached)', async () => {
+    const id = '9a0c3d5e-1b2f-4c6d-8e7f-a1b2c3d4e5f6';
+    const idToken = await issueToken(stack, id);
+    const setup = {
+      integrationHubServiceId: id,
+      emitter: demoEmitter(),
+      catalog: demoCatalog(),
+      pfx,
+      password: certificatePassword,
+    };
+    await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, setup);
+    rmSync(localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${id}`));
+    const order = { ...fixture('order-mesa/order-table-2.json'), integrationHubServiceId: id };
+    expect((await send(stack, 'PUT', '/orders/TABLE/1', order, idToken)).status).toBe(201);
+    const payment = { ...seedPayment(), integrationHubServiceId: id, orderKey: '1' };
+    expect((await post(stack, '/order/payment', payment, idToken)).status).toBe(202);
+    const failed = await pollUntilFinished(payment, 10_000, idToken);
+    expect(failed.body).toMatchObject({
+      success: false,
+      error: { code: 'FISCAL_SETUP', message: `integration ${id} has no A1 certificate and CSC secret` },
+    });
+
+    await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, setup);
+    expect((await send(stack, 'PUT', '/orders/TABLE/1', order, idToken)).status).toBe(200);
+    expect((await post(stack, '/order/payment', payment, idToken)).status).toBe(202);
+    const paid = await pollUntilFinished(payment, 20_000, idToken);
+    expect(paid.body).toMatchObject({ success: true, error: null });
   });
 });
 

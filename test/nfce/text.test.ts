@@ -8,7 +8,7 @@ import { SCHEMA_CHARACTERS, schemaText } from '../../functions/nfce/text.ts';
  * controls, no-break space, soft hyphen).
  */
 
-/** The schema's TString pattern, as xmllint applies it (anchored), on a non-empty value. */
+/** The schema's TString pattern, as libxml2 applies it (anchored), on a non-empty value. */
 const TSTRING = /^(?:[!-ÿ][ -ÿ]*[!-ÿ]|[!-ÿ])$/;
 
 describe('schemaText: exact mappings', () => {

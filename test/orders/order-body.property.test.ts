@@ -34,7 +34,6 @@ beforeAll(() => {
   if (!noSchemas) xsd = xsdChecker('nfe_v4.00.xsd');
   testCertificate();
 });
-afterAll(() => xsd?.dispose());
 
 // ---------------------------------------------------------------------------------------------
 // The door, as the API runs it: the HTTP layer's lone-surrogate check on the whole body, then the

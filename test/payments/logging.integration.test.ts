@@ -35,11 +35,7 @@ it('logs the correlation id of each request and never the customer document or t
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  expect(entries.map((e) => e.message)).toEqual([
-    'payment request answered',
-    'payment request answered',
-    'payment request refused',
-  ]);
+  expect(entries.map((e) => e.message)).toEqual(['payment request answered', 'payment request answered', 'request refused']);
   expect(entries.map((e) => e.correlationId)).toEqual(Array(3).fill('pos-log-check-0001'));
   expect(entries[2]).toMatchObject({ statusCode: 400, keys: ['paymentObject.customerDocument'] });
   const text = lines.join('');

@@ -70,6 +70,14 @@ export class MemoryPaymentStore implements PaymentStore {
     return true;
   }
 
+  async reopen(orderRef: string, paymentId: string, at: string) {
+    const current = this.items.get(orderRef);
+    const restartable = (RESTARTABLE_FAILURES as readonly string[]).includes(current?.result?.error?.code ?? '');
+    if (current?.paymentId !== paymentId || current.status !== 'DONE' || !restartable) return;
+    Object.assign(current, { status: 'QUEUED', updatedAt: at });
+    delete current.result;
+  }
+
   async finish(orderRef: string, paymentId: string, result: PaymentResult, at: string) {
     const current = this.items.get(orderRef);
     if (current?.paymentId !== paymentId || current.status !== 'PROCESSING') return;

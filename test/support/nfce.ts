@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestA1, openA1, type A1Certificate } from '../../functions/nfce/certificate.ts';
@@ -74,32 +74,13 @@ export function inputFor(
 
 export const documentFor = (items: OrderItem[], payment = paymentFor(items)) => buildDocument(inputFor(items, payment));
 
-/** Why a check that needs an outside tool or ../shared cannot run here, or undefined when it can. */
-export function missing(tool: 'xmllint' | 'xmlsec1', needsSchemas = false): string | undefined {
-  if (needsSchemas && !existsSync(SCHEMAS)) return `${SCHEMAS} is absent`;
+/** Why xmlsec1 (the signature checks' outside tool) cannot run here, or undefined when it can. */
+export function xmlsecMissing(): string | undefined {
   try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    execFileSync('xmlsec1', ['--version'], { stdio: 'ignore' });
     return undefined;
   } catch {
-    return `${tool} is not installed (Debian: ${tool === 'xmllint' ? 'libxml2-utils' : 'xmlsec1'})`;
-  }
-}
-
-/** xmllint against an official schema; returns the failures (empty when every file validates). */
-export function xsdFailures(schema: string, documents: Record<string, string>): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'nfce-xsd-'));
-  const files = Object.entries(documents).map(([name, xml]) => {
-    const file = join(dir, `${name}.xml`);
-    writeFileSync(file, xml);
-    return file;
-  });
-  try {
-    execFileSync('xmllint', ['--noout', '--schema', join(SCHEMAS, schema), ...files], { stdio: 'pipe' });
-    return [];
-  } catch (error) {
-    return String((error as { stderr?: Buffer }).stderr ?? error)
-      .split('\n')
-      .filter((line) => line && !line.endsWith(' validates'));
+    return 'xmlsec1 is not installed (Debian: xmlsec1)';
   }
 }
 
@@ -120,5 +101,7 @@ export function xmlsecVerifies(xml: string, certificatePem: string): boolean {
     return true;
   } catch {
     return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,9 +6,11 @@ import type { Status } from './messages.ts';
 import { SP_QRCODE_URL, type CscRegistry } from './qrcode.ts';
 import { Registry, type Authorization } from './registry.ts';
 import { soapFault } from './responses.ts';
+import { schemaValidator } from './schema.ts';
 import {
   authorizeLot,
   consultProtocol,
+  messageSchemas,
   serviceStatus,
   type Answer,
   type Received,
@@ -24,7 +26,7 @@ export interface SefazSimulatorOptions {
   /** The authorizer's UF code; 35 (SP) by default. */
   cUF?: string;
   verAplic?: string;
-  /** PL_009_V4 schemas: when given, every message is validated with xmllint (225/215 on failure). */
+  /** PL_009_V4 schemas: when given, every message is validated against them in process (225/215 on failure). */
   schemasDir?: string;
   /** The QR code address the documents must use; SP's for the environment by default. */
   qrCodeUrl?: string;
@@ -97,6 +99,8 @@ const routes = new Map<string, Route>([
 export async function startSefazSimulator(options: SefazSimulatorOptions): Promise<SefazSimulator> {
   const tpAmb = options.tpAmb ?? '2';
   const cUF = options.cUF ?? '35';
+  // Compiled now (once per process): a missing or broken schema folder fails the start, not a lot.
+  if (options.schemasDir) for (const schema of Object.values(messageSchemas)) schemaValidator(options.schemasDir, schema);
   const sefaz: Sefaz = {
     tpAmb,
     cUF,

@@ -12,6 +12,13 @@ import { NFE_NS, childElements, descendants, serialize, text } from './xml.ts';
 
 export type ServiceStatus = 'running' | 'paused' | 'stopped';
 
+/** The schema each web service validates its message with (nfeDadosMsg's content). */
+export const messageSchemas = {
+  authorization: 'enviNFe_v4.00.xsd',
+  status: 'consStatServ_v4.00.xsd',
+  consultation: 'consSitNFe_v4.00.xsd',
+} as const;
+
 /** The simulated SEFAZ: its settings and what it remembers between calls. */
 export interface Sefaz {
   tpAmb: '1' | '2';
@@ -53,7 +60,7 @@ export async function authorizeLot(sefaz: Sefaz, received: Received): Promise<An
   if (received.kind === 'tooLarge') return lot(statuses.tooLarge);
   const enviNFe = received.payload;
   if (!enviNFe) return lot(statuses.lotSchema);
-  if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'enviNFe_v4.00.xsd', serialize(enviNFe)))) {
+  if (sefaz.schemasDir && schemaErrors(sefaz.schemasDir, messageSchemas.authorization, serialize(enviNFe))) {
     return lot(statuses.lotSchema);
   }
   if ([...descendants(enviNFe)].some((element) => element.prefix)) return lot(statuses.prefix);
@@ -110,7 +117,7 @@ export async function serviceStatus(sefaz: Sefaz, received: Received): Promise<A
   if (received.kind === 'tooLarge') return reply(statuses.tooLarge);
   const consStatServ = received.payload;
   if (!consStatServ) return reply(statuses.messageSchema);
-  if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'consStatServ_v4.00.xsd', serialize(consStatServ)))) {
+  if (sefaz.schemasDir && schemaErrors(sefaz.schemasDir, messageSchemas.status, serialize(consStatServ))) {
     return reply(statuses.messageSchema);
   }
   const tpAmb = text(consStatServ, 'tpAmb');
@@ -145,7 +152,7 @@ export async function consultProtocol(sefaz: Sefaz, received: Received): Promise
   const chNFe = text(consSitNFe, 'chNFe');
   // retConsSitNFe requires a key: echo the one asked about whenever it is one.
   const key = /^[0-9]{44}$/.test(chNFe ?? '') ? chNFe : undefined;
-  if (sefaz.schemasDir && (await schemaErrors(sefaz.schemasDir, 'consSitNFe_v4.00.xsd', serialize(consSitNFe)))) {
+  if (sefaz.schemasDir && schemaErrors(sefaz.schemasDir, messageSchemas.consultation, serialize(consSitNFe))) {
     return reply(statuses.messageSchema, key);
   }
   const tpAmb = text(consSitNFe, 'tpAmb');

@@ -1,0 +1,62 @@
+/**
+ * NFC-e: numbering, the issuer fed by the nfce-requests queue, the fiscal bucket, the A1 / CSC
+ * secrets, and the invoice reads.
+ */
+import type { BucketSpec, FunctionSpec, QueueSpec, SecretSpec, TableSpec } from '../manifest.ts';
+
+export const tables = {
+  /** nNF counters per CNPJ and série, and each payment's reserved number (`NUMBERED#<paymentId>`). */
+  numbering: { partitionKey: 'pk' },
+  /** Authorized NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. */
+  invoices: { partitionKey: 'pk' },
+} as const satisfies Record<string, TableSpec>;
+
+export const queues = {
+  /** Payments waiting for their NFC-e (consumer: the NFC-e issuer). */
+  nfceRequests: { visibilityTimeoutSeconds: 180, maxReceiveCount: 5, retentionDays: 14 },
+} as const satisfies Record<string, QueueSpec>;
+
+export const buckets = {
+  /** Signed NFC-e XML and nfeProc: fiscal documents, kept six years (the law asks for five). */
+  fiscal: { retainDays: 6 * 366 },
+} as const satisfies Record<string, BucketSpec>;
+
+/**
+ * Secrets Manager names, by prefix: each integration's A1 certificate and CSC live under
+ * `<prefix><integrationHubServiceId>`. Locally, JSON files under .local/secrets/.
+ */
+export const secrets = {
+  nfce: { prefix: 'checkout/nfce/' },
+} as const satisfies Record<string, SecretSpec>;
+
+/** Both invoice routes: one handler, read-only on the invoices index and the fiscal bucket. */
+const invoiceReader = {
+  entry: 'functions/nfce/invoice.handler.ts',
+  timeoutSeconds: 10,
+  memoryMb: 256,
+  tables: { invoices: 'read' },
+  buckets: { fiscal: 'read' },
+} as const;
+
+export const functions = {
+  nfceIssuer: {
+    entry: 'functions/nfce/issuer.handler.ts',
+    description: 'Issues the NFC-e of a queued payment: number, build, sign, store, authorize at SEFAZ',
+    trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 1, maxConcurrency: 10 },
+    timeoutSeconds: 30,
+    memoryMb: 1024,
+    tables: { payments: 'readWrite', orders: 'readWrite', numbering: 'readWrite', invoices: 'readWrite', integrations: 'read' },
+    buckets: { fiscal: 'put' },
+    secrets: ['nfce'],
+  },
+  invoiceXml: {
+    ...invoiceReader,
+    description: 'GET /invoices/{invoiceKey}: the authorized nfeProc XML',
+    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}', auth: 'bearer' },
+  },
+  invoiceReceipt: {
+    ...invoiceReader,
+    description: 'GET /invoices/{invoiceKey}/receipt: the DANFE NFC-e text, for a reprint',
+    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}/receipt', auth: 'bearer' },
+  },
+} as const satisfies Record<string, FunctionSpec>;

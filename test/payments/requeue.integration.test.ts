@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../lib/local/stack.ts';
+import { pendingPayments, queuedJobs } from '../support/pending.ts';
+import { functionsWithout, issueToken, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+
+/**
+ * EventBridge delivers a scheduled event at least once, so the sweep may run twice at once (a
+ * retried delivery, a run that outlasts the period, `npm run job` beside the schedule): each
+ * payment is claimed before its job is sent, so the runs share the work and send each job once.
+ */
+let stack: LocalStack;
+let token: string;
+
+beforeAll(async () => {
+  // Without the issuer, the jobs stay on the queue to be counted.
+  stack = await startTestStack({ functions: functionsWithout('nfceIssuer') });
+  token = await issueToken(stack, SEED_INTEGRATION);
+});
+afterAll(() => stack?.close());
+
+describe('paymentRequeue run more than once at the same time', () => {
+  it('sends one job per pending payment', async () => {
+    const ids = await pendingPayments(stack, token, 12, 'SWEEP');
+    const runs = (await Promise.all([1, 2, 3].map(() => stack.runSchedule('paymentRequeue')))) as {
+      examined: number;
+      requeued: number;
+    }[];
+    expect(runs.reduce((sum, run) => sum + run.requeued, 0)).toBe(ids.length);
+    for (const run of runs) expect(run.examined).toBeLessThanOrEqual(ids.length);
+    const jobs = await queuedJobs(stack);
+    expect(jobs.map((j) => j.paymentId).sort()).toEqual(ids);
+    // Confirmed on the queue: the next runs find nothing.
+    expect(await Promise.all([stack.runSchedule('paymentRequeue'), stack.runSchedule('paymentRequeue')])).toEqual([
+      { examined: 0, requeued: 0 },
+      { examined: 0, requeued: 0 },
+    ]);
+  });
+});
