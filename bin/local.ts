@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { IntegrationStore } from '../functions/auth/integrations.ts';
 import { createTestA1 } from '../functions/nfce/certificate.ts';
 import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
-import { provisionFiscal, storedCscs } from '../lib/local/fiscal.ts';
+import { pointEmittersAt, provisionFiscal, storedCscs } from '../lib/local/fiscal.ts';
 import { lockDir } from '../lib/local/lock.ts';
 import { envName } from '../lib/manifest.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
@@ -53,6 +53,9 @@ const stack = await startLocalStack({
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' },
 });
 
+// This run's SEFAZ simulator listens on a new port: every stored emitter is pointed at it before
+// any job is re-queued, or the re-queued payments would call the last run's port.
+await pointEmittersAt(stack.documents, stack.env, stack.sefaz.url);
 const paymentsTable = stack.env[envName.table('payments')]!;
 const rearmed = await rearmInFlightPayments(stack.documents, paymentsTable);
 if (rearmed > 0) await stack.runSchedule('paymentRequeue');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { OrderStore } from '../orders/order.ts';
 import { paymentJobSchema, type PaymentJob } from '../payments/job.ts';
 import { ISSUE_FAILED, ISSUE_INCOMPLETE, SEFAZ_UNAVAILABLE, type PaymentRecord, type PaymentResult } from '../payments/record.ts';
@@ -110,12 +111,14 @@ async function giveUp(
   const why =
     error instanceof DocumentFailure
       ? `the NFC-e could not be built from this order (${error.message})`
-      : `the NFC-e could not be issued after ${attempts} attempts`;
+      : error instanceof SefazUnavailable
+        ? `SEFAZ could not be reached after ${attempts} attempts (${error.message})`
+        : `the NFC-e could not be issued after ${attempts} attempts`;
   const numbered = await deps.numbering.reserved(paymentId);
   if (!numbered) {
     return { code: ISSUE_FAILED, message: `${why}; nothing was sent to SEFAZ`, holdsOrder: false };
   }
-  if (!numbered.sentAt && (await deps.numbering.withdraw(paymentId, 'never sent'))) {
+  if (!numbered.sentAt && !numbered.sending && (await deps.numbering.withdraw(paymentId, 'never sent'))) {
     return {
       code: ISSUE_FAILED,
       message: `${why}; nothing was sent to SEFAZ and nº ${numbered.nNF} is recorded for inutilização`,
@@ -153,6 +156,9 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
 
   const { paymentObject } = record.request;
   if (!paymentObject.generateInvoice) {
+    // It pays the tab all the same: it takes the order's lock from any earlier payment, so the
+    // next PUT of a tab releases this one (a stale lock would refuse every new tab).
+    await deps.orders.lockFor(job.orderRef, record.paymentId);
     await finish(job, deps, { success: true, invoice: null, error: null });
     return 'finished-without-invoice';
   }
@@ -227,8 +233,16 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   await deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml');
 
   const tls = { key: certificate.privateKeyPem, cert: certificate.certificatePem };
-  await deps.numbering.markSent(record.paymentId, saoPauloIso(deps.now()));
-  let answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
+  const attempt = randomUUID();
+  await deps.numbering.beginSend(record.paymentId, attempt, saoPauloIso(deps.now()));
+  let answer: AuthorizationAnswer;
+  try {
+    answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
+  } catch (error) {
+    // A connection never made sent nothing: the number stays withdrawable.
+    if (error instanceof SefazUnavailable && !error.reachedSefaz) await deps.numbering.notSent(record.paymentId, attempt);
+    throw error;
+  }
   if (!answer.protocol && TRANSIENT.has(answer.cStat)) {
     throw new SefazUnavailable(`SEFAZ answered ${answer.cStat} ${answer.xMotivo}`);
   }

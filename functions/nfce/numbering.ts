@@ -8,9 +8,11 @@ import type { Numbering } from './document.ts';
  * payments with one number); the number then belongs to the payment in `NUMBERED#<paymentId>`,
  * written once, so every retry of the payment reuses the same nNF, cNF and dhEmi — the same key.
  * If two deliveries of one job race past the first read, the loser's number is recorded as a gap
- * (`GAP#…`) for inutilização instead of being used. Before the NFC-e goes to SEFAZ the reservation
- * is marked sent: a number never sent can be withdrawn (a gap) when the payment gives up, while a
- * sent one may be authorized and holds its order until a retry settles it.
+ * (`GAP#…`) for inutilização instead of being used. Before each send to SEFAZ the reservation is
+ * marked `sending` (write-ahead: a crash mid-call leaves it), cleared only when the connection was
+ * never made; a send that may have reached SEFAZ is kept as `sentAt`. A number never sent can be
+ * withdrawn (a gap) when the payment gives up; one that may have been sent may be authorized and
+ * holds its order until a retry settles it.
  */
 const reservation = z.object({
   nNF: z.number().int().positive(),
@@ -18,8 +20,10 @@ const reservation = z.object({
   dhEmi: z.string(),
   cnpj: z.string(),
   serie: z.number().int(),
-  /** When the NFC-e with this number was first handed to SEFAZ (`-03:00`); absent until then. */
+  /** When a send that may have reached SEFAZ happened (`-03:00`); absent while none did. */
   sentAt: z.string().optional(),
+  /** The attempt now sending (or that crashed while sending): its outcome is unknown. */
+  sending: z.string().optional(),
 });
 export type Reservation = z.infer<typeof reservation>;
 
@@ -28,10 +32,13 @@ export interface NumberSource {
   /** The number this payment holds, if it took one, and whether it was sent. */
   reserved(paymentId: string): Promise<Reservation | undefined>;
   /**
-   * Marks the payment's number as sent to SEFAZ, before the call. Throws when the reservation was
-   * withdrawn meanwhile (the payment gave up): nothing may be sent under that number.
+   * Marks the payment's number as being sent by `attempt`, before the call; an earlier attempt
+   * that crashed while sending is kept as `sentAt`. Throws when the reservation was withdrawn
+   * meanwhile (the payment gave up): nothing may be sent under that number.
    */
-  markSent(paymentId: string, at: string): Promise<void>;
+  beginSend(paymentId: string, attempt: string, at: string): Promise<void>;
+  /** `attempt` never connected to SEFAZ: its send did not happen. */
+  notSent(paymentId: string, attempt: string): Promise<void>;
   /**
    * Gives up a number that was never sent: the reservation is dropped (a redriven payment takes a
    * new number) and the number recorded as a gap for inutilização. False when it was sent.
@@ -91,19 +98,45 @@ export class DynamoNumbering implements NumberSource {
     return numberingOf(reservation.parse(await this.reserved(paymentId)));
   }
 
-  async markSent(paymentId: string, at: string): Promise<void> {
+  async beginSend(paymentId: string, attempt: string, at: string): Promise<void> {
+    const key = { pk: `NUMBERED#${paymentId}` };
     const marked = await unlessConditionFails(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `NUMBERED#${paymentId}` },
-          UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :at)',
+          Key: key,
+          UpdateExpression: 'SET sending = :attempt',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':at': at },
+          ExpressionAttributeValues: { ':attempt': attempt },
+          ReturnValues: 'UPDATED_OLD',
         }),
       ),
     );
     if (!marked) throw new Error(`the number of payment ${paymentId} was withdrawn; nothing is sent under it`);
+    if (marked.Attributes?.sending === undefined) return;
+    // An earlier attempt was sending when it died: its NFC-e may have reached SEFAZ.
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :at)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  async notSent(paymentId: string, attempt: string): Promise<void> {
+    await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `NUMBERED#${paymentId}` },
+          UpdateExpression: 'REMOVE sending',
+          ConditionExpression: 'sending = :attempt',
+          ExpressionAttributeValues: { ':attempt': attempt },
+        }),
+      ),
+    );
   }
 
   async withdraw(paymentId: string, reason: string): Promise<boolean> {
@@ -112,7 +145,7 @@ export class DynamoNumbering implements NumberSource {
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: `NUMBERED#${paymentId}` },
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt) AND attribute_not_exists(sending)',
           ReturnValues: 'ALL_OLD',
         }),
       ),

@@ -16,6 +16,16 @@ const CONSULTA_WSDL = 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeConsultaProtoc
 
 export class SefazUnavailable extends Error {
   override name = 'SefazUnavailable';
+  /**
+   * False only when the connection was never made (refused, no such host, a timeout before the
+   * TLS handshake ended): then the NFC-e did not leave. True when it may have reached SEFAZ.
+   */
+  readonly reachedSefaz: boolean;
+
+  constructor(message: string, options: { reachedSefaz?: boolean } = {}) {
+    super(message);
+    this.reachedSefaz = options.reachedSefaz ?? true;
+  }
 }
 
 export interface ClientTls {
@@ -126,14 +136,24 @@ function post(url: string, body: string, contentType: string, options: Options):
         res.on('error', (error) => reject(new SefazUnavailable(`SEFAZ answer broke off: ${error.message}`)));
       },
     );
+    // Whether the request could have left: the (TLS) connection was made, or a kept-alive one reused.
+    let connected = false;
+    req.on('socket', (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => (connected = true));
+    });
     // A limit on the whole exchange (a socket timeout only counts idle time).
     const timer = setTimeout(
-      () => req.destroy(new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`)),
+      () => req.destroy(new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`, { reachedSefaz: connected })),
       options.timeoutMs,
     );
     req.on('error', (error) => {
       clearTimeout(timer);
-      reject(error instanceof SefazUnavailable ? error : new SefazUnavailable(`SEFAZ unreachable: ${error.message}`));
+      reject(
+        error instanceof SefazUnavailable
+          ? error
+          : new SefazUnavailable(`SEFAZ unreachable: ${error.message}`, { reachedSefaz: connected }),
+      );
     });
     req.end(body);
   });

@@ -1,11 +1,11 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { OrderItem } from '../nfce/document.ts';
+import { itemTotal, type OrderItem } from '../nfce/document.ts';
 import { toCentavos } from '../shared/money.ts';
 import { unlessConditionFails } from '../shared/conditional.ts';
 import { identifier, nfceText } from '../shared/text.ts';
-import { guid, reais } from '../shared/validation.ts';
-import { ORDER_KEY_TYPES } from '../payments/request.ts';
+import { guid, MAX_AMOUNT_REAIS, reais } from '../shared/validation.ts';
+import { ORDER_KEY_TYPES, orderKeySchema } from '../payments/request.ts';
 
 /**
  * The open order of a table, card or order id: the items its NFC-e lists. Pushed by the POS (and,
@@ -37,7 +37,21 @@ export const orderBodySchema = z.object({
       }),
     )
     .min(1)
-    .max(500),
+    .max(500)
+    // A tab no payment could match is refused now, not when it is paid.
+    .refine(
+      (items) =>
+        items.reduce(
+          (sum, i) => sum + itemTotal({ quantity: Math.round(i.quantity * 10_000), unitPrice: toCentavos(i.unitPrice) }),
+          0,
+        ) <=
+        MAX_AMOUNT_REAIS * 100,
+      {
+        message: `must add up to at most ${MAX_AMOUNT_REAIS} reais (the largest orderAmount a payment can have)`,
+        // Only for items that are each valid: an item's own problem is reported for that item.
+        when: (payload) => payload.issues.length === 0,
+      },
+    ),
   // Part of infCpl (TString 1–5000); may map to nothing.
   notes: nfceText({ max: 500 }).nullish(),
 });
@@ -46,7 +60,7 @@ export type OrderBody = z.infer<typeof orderBodySchema>;
 export const orderPathSchema = z.object({
   orderKeyType: z.enum(ORDER_KEY_TYPES),
   // In infCpl and in the order's key.
-  orderKey: identifier(60),
+  orderKey: orderKeySchema,
 });
 
 export interface StoredOrder {

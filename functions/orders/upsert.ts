@@ -25,6 +25,13 @@ export interface PushedTab {
   itemsTotal: number;
 }
 
+/**
+ * How long a finished payment whose answer no POS has read yet keeps its tab from being replaced:
+ * long enough for a polling POS (it polls every second), short enough that a POS that died does
+ * not block the table for long.
+ */
+export const UNREAD_ANSWER_HOLD_MS = 2 * 60_000;
+
 /** Stores the tab; throws ClientError 409 (key `orderKey`, naming the payment) when it may not change. */
 export async function pushTab(
   orderKeyType: StoredOrder['orderKeyType'],
@@ -42,6 +49,12 @@ export async function pushTab(
       payment.status === 'DONE'
         ? `has an NFC-e not yet confirmed by SEFAZ (paymentId ${payment.paymentId}); the order cannot change until an operator settles it`
         : `has a payment in progress (paymentId ${payment.paymentId}); the order cannot change until it finishes`,
+    );
+  }
+  if (payment && !payment.answeredAt && deps.now().getTime() - Date.parse(payment.updatedAt) < UNREAD_ANSWER_HOLD_MS) {
+    const until = saoPauloIso(new Date(Date.parse(payment.updatedAt) + UNREAD_ANSWER_HOLD_MS));
+    throw refuse(
+      `has a finished payment (paymentId ${payment.paymentId}) whose answer no POS has read yet; repeat that payment's request first, or push the tab after ${until}`,
     );
   }
   if (payment && !(await deps.payments.release(payment))) throw refuse('has a new payment in progress; retry');

@@ -58,8 +58,12 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
     const current = await deps.store.get(ref);
 
     if (current?.fingerprint === print) {
-      if (current.status === 'DONE')
-        return { kind: 'finished', record: current, answer: await answerFor(current, deps.documents) };
+      if (current.status === 'DONE') {
+        const answer = await answerFor(current, deps.documents);
+        // Its first reading frees the tab for a new PUT (see pushTab).
+        if (!current.answeredAt) await deps.store.markAnswered(ref, current.paymentId, saoPauloIso(deps.now()));
+        return { kind: 'finished', record: current, answer };
+      }
       await ensureQueued(current, deps);
       return { kind: 'processing', record: current };
     }

@@ -61,6 +61,11 @@ export interface PaymentRecord {
   enqueueClaimedAtMs: number;
   enqueueAttempts: number;
   enqueuedAt?: string;
+  /**
+   * When a POS first read this payment's 200 (`-03:00`). Until then, and for a short while after it
+   * finished, a new tab may not replace it: the POS could lose the answer of an authorized sale.
+   */
+  answeredAt?: string;
   /** How many times the issuer started on this payment (retries and redrives included). */
   processingAttempts?: number;
   result?: PaymentResult;
@@ -95,16 +100,30 @@ export function orderRef(integrationHubServiceId: string, orderKeyType: string, 
   return `ORDER#${integrationHubServiceId}#${orderKeyType}#${orderKey}`;
 }
 
+/**
+ * SHA-256 of the canonical request. Values that mean the same are the same request: key order,
+ * a null or absent optional field (`brand`, `numberPersons`…), no `discounts` and `discounts: 0`,
+ * an empty or absent `customerDocument`.
+ */
 export function fingerprint(request: PaymentRequest): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+  const { paymentObject } = request;
+  const canonical = canonicalJson({
+    ...request,
+    paymentObject: {
+      ...paymentObject,
+      customerDocument: paymentObject.customerDocument?.trim() || undefined,
+      discounts: paymentObject.discounts ?? 0,
+    },
+  });
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** JSON with object keys sorted, so key order in the POS's body does not change the fingerprint. */
+/** JSON with object keys sorted and null or absent members left out: one text per meaning. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
+      .filter(([, v]) => v !== undefined && v !== null)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }

@@ -66,11 +66,20 @@ const method = z.object({
   changeFor: amount.nullish(),
 });
 
+/**
+ * An order's key, in the payment's body and in `PUT /orders/{orderKeyType}/{orderKey}`: an
+ * identifier the NFC-e can carry (shared/text.ts), and one a URL path can name (`.` and `..` are
+ * resolved away by every HTTP client, so no PUT could push that order's tab).
+ */
+export const orderKeySchema = identifier(60).refine((key) => key !== '.' && key !== '..', {
+  message: 'must not be "." or ".." (a URL path cannot name that order)',
+});
+
 export const paymentRequestSchema = z.object({
   integrationHubServiceId: guid,
   orderKeyType: z.enum(ORDER_KEY_TYPES),
   // In the NFC-e's infCpl and in the order's key: the same rule as the path's orderKey.
-  orderKey: identifier(60),
+  orderKey: orderKeySchema,
   paymentObject: z.object({
     printOrderAtPos: z.boolean(),
     generateInvoice: z.boolean(),

@@ -19,6 +19,8 @@ export interface PaymentStore {
   create(record: PaymentRecord, replacing?: string): Promise<boolean>;
   /** Copies a finished payment to `PAYMENT#<paymentId>` before its slot is reused. */
   archive(record: PaymentRecord): Promise<void>;
+  /** Records that a POS read the finished payment's answer; once. */
+  markAnswered(orderRef: string, paymentId: string, at: string): Promise<void>;
   /** An archived payment, by id. */
   getArchived(paymentId: string): Promise<PaymentRecord | undefined>;
   /** Takes the right to (re-)send the job when nobody tried since `staleBeforeMs`. */
@@ -85,6 +87,21 @@ export class DynamoPaymentStore implements PaymentStore {
     const { enqueuePending: _notPending, replaced: _slotOnly, ...rest } = record;
     await this.db.send(
       new PutCommand({ TableName: this.tableName, Item: { ...rest, pk: `PAYMENT#${record.paymentId}`, orderRef: record.pk } }),
+    );
+  }
+
+  async markAnswered(orderRef: string, paymentId: string, at: string): Promise<void> {
+    await conditionally(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: orderRef },
+          UpdateExpression: 'SET answeredAt = :at',
+          ConditionExpression: 'paymentId = :id AND #status = :done AND attribute_not_exists(answeredAt)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at, ':id': paymentId, ':done': 'DONE' },
+        }),
+      ),
     );
   }
 

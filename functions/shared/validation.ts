@@ -15,10 +15,13 @@ export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const guid = z.string().regex(GUID, { message: 'must be a valid GUID' });
 
 const CENTAVOS_MESSAGE = 'must be an amount in reais with at most 2 decimal places (whole centavos)';
+/** The largest amount in reais any body may carry (an orderAmount, a total, a payment method). */
+export const MAX_AMOUNT_REAIS = 10_000_000;
+
 /** An upper bound keeps every sum of centavos far inside Number's exact integers. */
 export function reais(options: { positive?: boolean; max?: number } = {}) {
   const base = (options.positive ? z.number().gt(0) : z.number().min(0))
-    .max(options.max ?? 10_000_000)
+    .max(options.max ?? MAX_AMOUNT_REAIS)
     .refine(isWholeCentavos, { message: CENTAVOS_MESSAGE });
   const checked = options.positive
     ? base.refine((r) => r <= 0 || toCentavos(r) >= 1, { message: 'must be at least 0.01 (one centavo)' })

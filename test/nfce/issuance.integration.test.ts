@@ -241,6 +241,22 @@ describe('payments that finish without an NFC-e', () => {
     });
   });
 
+  it('a payment without an NFC-e after a failed one takes the order over: the next tab is accepted', async () => {
+    const payment = await pushSeedOrder();
+    const wrong = structuredClone(payment);
+    Object.assign(wrong.paymentObject, { orderAmount: 50, fees: 5, total: 55 });
+    wrong.paymentObject.methods[0].value = 55;
+    await post(stack, '/order/payment', wrong, token);
+    expect((await pollUntilFinished(wrong)).body.error.code).toBe('ORDER_AMOUNT_MISMATCH');
+    const noInvoice = structuredClone(payment);
+    noInvoice.paymentObject.generateInvoice = false;
+    await post(stack, '/order/payment', noInvoice, token);
+    expect((await pollUntilFinished(noInvoice)).body).toMatchObject({ success: true, invoiceDetails: null, error: null });
+    // The failed payment's lock was taken over; before, every new tab got 409 for good.
+    const next = await send(stack, 'PUT', `/orders/TABLE/${payment.orderKey}`, fixture('order-mesa/order-table-2.json'), token);
+    expect(next.status).toBe(200);
+  });
+
   it('an orderAmount that is not the order’s items total, naming both amounts', async () => {
     const payment = await pushSeedOrder();
     payment.paymentObject.orderAmount = 60;

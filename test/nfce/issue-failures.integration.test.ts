@@ -97,6 +97,26 @@ describe('the issuer gives up before anything reached SEFAZ', () => {
     expect(paid.body.invoiceDetails.invoiceKey.slice(25, 34)).toBe(String(nNF + 1).padStart(9, '0'));
   });
 
+  it('SEFAZ refuses every connection: nothing left, so ISSUE_FAILED, a gap, and the order is free', async () => {
+    const payment = await pushSeedOrder();
+    await stack.sefaz.control.down('refuse');
+    let finished;
+    try {
+      await post(stack, '/order/payment', payment, token);
+      finished = await pollUntilFinished(payment);
+    } finally {
+      await stack.sefaz.control.up();
+    }
+    expect(finished.body.error.code).toBe('ISSUE_FAILED');
+    expect(finished.body.error.message).toMatch(
+      new RegExp(
+        `^SEFAZ could not be reached after ${queues.nfceRequests.maxReceiveCount} attempts \\(SEFAZ unreachable: connect ECONNREFUSED [^)]+\\); nothing was sent to SEFAZ and nº \\d+ is recorded for inutilização$`,
+      ),
+    );
+    const retab = await send(stack, 'PUT', `/orders/TABLE/${payment.orderKey}`, fixture('order-mesa/order-table-2.json'), token);
+    expect(retab.status).toBe(200);
+  });
+
   it('an order that cannot be built (stored before today’s validation): ISSUE_FAILED at once, no retries', async () => {
     const payment = await pushSeedOrder();
     const ordersTable = stack.env[envName.table('orders')]!;

@@ -53,3 +53,34 @@ describe('nNF per CNPJ and série', () => {
     expect(gaps.every((g) => g.paymentId === 'race')).toBe(true);
   });
 });
+
+describe('sends and withdrawals', () => {
+  const at = '2026-11-29T12:00:00-03:00';
+
+  it('a number whose sends never connected is withdrawn: a gap, and a retry takes a new number', async () => {
+    const { nNF } = await numbering.reserve('w-1', '11222333000181', 7, fresh);
+    await numbering.beginSend('w-1', 'a1', at);
+    await numbering.notSent('w-1', 'a1');
+    expect(await numbering.withdraw('w-1', 'never sent')).toBe(true);
+    expect(await numbering.reserved('w-1')).toBeUndefined();
+    const { Items = [] } = await db.send(new ScanCommand({ TableName: table }));
+    expect(Items.find((i) => i.pk === `GAP#NNF#11222333000181#7#${nNF}`)).toMatchObject({
+      reason: 'never sent',
+      paymentId: 'w-1',
+    });
+    expect((await numbering.reserve('w-1', '11222333000181', 7, fresh)).nNF).toBe(nNF + 1);
+    await expect(numbering.beginSend('w-gone', 'a', at)).rejects.toThrow('the number of payment w-gone was withdrawn');
+  });
+
+  it('a send in flight, or one that crashed in flight, keeps the number: it may be authorized', async () => {
+    await numbering.reserve('w-2', '11222333000181', 7, fresh);
+    await numbering.beginSend('w-2', 'a1', at);
+    expect(await numbering.withdraw('w-2', 'never sent')).toBe(false);
+    // The next attempt finds a1's mark (it died mid-call) and keeps it as sentAt, even if its own
+    // connection is then refused.
+    await numbering.beginSend('w-2', 'a2', at);
+    await numbering.notSent('w-2', 'a2');
+    expect(await numbering.reserved('w-2')).toMatchObject({ sentAt: at });
+    expect(await numbering.withdraw('w-2', 'never sent')).toBe(false);
+  });
+});

@@ -212,6 +212,25 @@ describe('400: every problem, in the contract’s words', () => {
     });
   });
 
+  it('a tab no payment could match (over 10,000,000 reais) is refused now, not when it is paid', async () => {
+    const key = nextKey();
+    const body = tab();
+    body.items = [{ sku: 'X', name: 'Caro', quantity: 9999, unitPrice: 100_000, unit: 'UN' }];
+    expect(await put(`/orders/TABLE/${key}`, body)).toMatchObject({
+      status: 400,
+      body: {
+        errors: [
+          {
+            key: 'items',
+            message: 'body.items must add up to at most 10000000 reais (the largest orderAmount a payment can have)',
+          },
+        ],
+      },
+    });
+    body.items[0].quantity = 100;
+    expect((await put(`/orders/TABLE/${key}`, body)).status).toBe(201);
+  });
+
   it('orderKeyType MESA in the path', async () => {
     const key = nextKey();
     const answer = await put(`/orders/MESA/${key}`, tab());
@@ -341,16 +360,26 @@ describe('409 while a payment for the order is in flight', () => {
     });
     expect(await stored('TABLE', key)).toEqual(before);
 
-    // What the NFC-e issuer writes when it finishes the payment: the tab may change again.
+    // What the NFC-e issuer writes when it finishes the payment.
     await stack.documents.send(
       new UpdateCommand({
         TableName: paymentsTable(),
         Key: { pk: orderRef(SEED_INTEGRATION, 'TABLE', key) },
-        UpdateExpression: 'SET #status = :done',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':done': 'DONE' },
+        UpdateExpression: 'SET #status = :done, #result = :result',
+        ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+        ExpressionAttributeValues: { ':done': 'DONE', ':result': { success: true, invoice: null, error: null } },
       }),
     );
+    // Finished, but the POS has not read its answer yet: the tab may not change under it.
+    const unread = await put(path, changed);
+    expect(unread.status).toBe(409);
+    expect(unread.body.errors[0].message).toMatch(
+      new RegExp(
+        `^path\\.orderKey TABLE ${key} has a finished payment \\(paymentId ${paymentId}\\) whose answer no POS has read yet; repeat that payment's request first, or push the tab after \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}-03:00$`,
+      ),
+    );
+    expect((await post(stack, '/order/payment', payment, token)).status).toBe(200);
+    // Once read, the tab may change again.
     const after = await put(path, changed);
     expect(after.status).toBe(200);
     expect(after.body.itemsTotal).toBe(91.5);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredOrder } from '../../functions/orders/order.ts';
-import { pushTab, type TabDeps } from '../../functions/orders/upsert.ts';
+import { pushTab, UNREAD_ANSWER_HOLD_MS, type TabDeps } from '../../functions/orders/upsert.ts';
 import { orderRef, type PaymentRecord } from '../../functions/payments/record.ts';
 import { ClientError } from '../../functions/shared/http.ts';
 import { MemoryPaymentStore } from '../support/memory-payments.ts';
@@ -105,10 +105,22 @@ describe('pushTab', () => {
 
   it('a new tab archives the finished payment and frees the slot', async () => {
     const { deps, payments } = setup();
-    await payments.create(payment('DONE', { success: true, invoice: null, error: null }));
+    await payments.create({ ...payment('DONE', { success: true, invoice: null, error: null }), answeredAt: 'read' });
     await pushTab('TABLE', '7', body, deps);
     expect(await payments.get(ref)).toBeUndefined();
     expect(await payments.getArchived('p-1')).toMatchObject({ status: 'DONE', pk: ref });
+  });
+
+  it('a finished payment whose answer no POS read keeps the tab for UNREAD_ANSWER_HOLD_MS, then lets it go', async () => {
+    const { deps, payments } = setup();
+    const finishedAt = '2026-11-29T11:59:00.000-03:00'; // a minute before deps.now()
+    await payments.create({ ...payment('DONE', { success: true, invoice: null, error: null }), updatedAt: finishedAt });
+    expect((await refusal(pushTab('TABLE', '7', body, deps))).errors[0]!.message).toBe(
+      "path.orderKey TABLE 7 has a finished payment (paymentId p-1) whose answer no POS has read yet; repeat that payment's request first, or push the tab after 2026-11-29T12:01:00.000-03:00",
+    );
+    const later = { ...deps, now: () => new Date(Date.parse(finishedAt) + UNREAD_ANSWER_HOLD_MS) };
+    expect((await pushTab('TABLE', '7', body, later)).replaced).toBe(false);
+    expect(await payments.get(ref)).toBeUndefined();
   });
 
   it('409 when the issuer holds the tab (locked by a payment that is not the one released)', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fingerprint } from '../../functions/payments/record.ts';
 import { validatePaymentRequest } from '../../functions/payments/request.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 
@@ -275,5 +276,59 @@ describe('float dust in amounts (found by the gateway fuzz: 5e-324 reached Dynam
       key: 'paymentObject.methods.0.value',
       message: 'body.paymentObject.methods.0.value must be at least 0.01 (one centavo)',
     });
+  });
+});
+
+describe('the same request, however it is spelled (fingerprint)', () => {
+  const printOf = (body: any) => {
+    const result = validatePaymentRequest(body);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    return fingerprint(result.payment.request);
+  };
+
+  it('null or absent optional fields, an empty customerDocument and key order do not make a new payment', () => {
+    const seed = printOf(seedPayment());
+    const variants = [
+      (b: any) => (b.paymentObject.discounts = null),
+      (b: any) => delete b.paymentObject.discounts,
+      (b: any) => (b.paymentObject.customerDocument = ''),
+      (b: any) => delete b.paymentObject.customerDocument,
+      (b: any) => (b.paymentObject.numberPersons = 1.0),
+      (b: any) => (b.paymentObject.methods[0].brand = null),
+      (b: any) => (b.paymentObject = Object.fromEntries(Object.entries(b.paymentObject).reverse())),
+    ];
+    for (const change of variants) {
+      const body = seedPayment();
+      change(body);
+      expect(printOf(body)).toBe(seed);
+    }
+  });
+
+  it('a different value is a different request', () => {
+    const body = seedPayment();
+    body.paymentObject.numberPersons = 7;
+    expect(printOf(body)).not.toBe(printOf(seedPayment()));
+    // Persons unknown is not one person: the NFC-e's infCpl differs.
+    const unknown = seedPayment();
+    delete unknown.paymentObject.numberPersons;
+    const nulled = seedPayment();
+    nulled.paymentObject.numberPersons = null;
+    expect(printOf(unknown)).not.toBe(printOf(seedPayment()));
+    expect(printOf(unknown)).toBe(printOf(nulled));
+  });
+});
+
+describe('orderKey a URL can name', () => {
+  it('"." and ".." are refused: no PUT could push their tab', () => {
+    for (const orderKey of ['.', '..']) {
+      const body = seedPayment();
+      body.orderKey = orderKey;
+      expect(errorsOf(body)).toEqual([
+        { key: 'orderKey', message: 'body.orderKey must not be "." or ".." (a URL path cannot name that order)' },
+      ]);
+    }
+    const dotted = seedPayment();
+    dotted.orderKey = '2.1';
+    expect(validatePaymentRequest(dotted).ok).toBe(true);
   });
 });

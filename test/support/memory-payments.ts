@@ -24,6 +24,11 @@ export class MemoryPaymentStore implements PaymentStore {
     this.items.set(`PAYMENT#${record.paymentId}`, { ...rest, pk: `PAYMENT#${record.paymentId}`, orderRef: record.pk });
   }
 
+  async markAnswered(orderRef: string, paymentId: string, at: string) {
+    const current = this.items.get(orderRef);
+    if (current?.paymentId === paymentId && current.status === 'DONE' && !current.answeredAt) current.answeredAt = at;
+  }
+
   async getArchived(paymentId: string) {
     const item = this.items.get(`PAYMENT#${paymentId}`);
     return item ? { ...structuredClone(item), pk: item.orderRef! } : undefined;
