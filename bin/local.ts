@@ -7,22 +7,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { IntegrationStore } from '../functions/auth/integrations.ts';
-import { createTestA1 } from '../functions/nfce/certificate.ts';
-import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
-import { pointEmittersAt, provisionFiscal, storedCscs } from '../lib/local/fiscal.ts';
-import { lockDir } from '../lib/local/lock.ts';
-import { envName } from '../lib/manifest.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
-import { rearmInFlightPayments } from '../lib/local/recover.ts';
-import { startLocalStack } from '../lib/local/stack.ts';
-
-const DEMO_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde'; // the seed's integrationHubServiceId
+import { lockDir } from '../lib/local/lock.ts';
+import { startLocalRuntime } from '../lib/local/runtime.ts';
+import { DEMO_INTEGRATION, seedAuth, type KeptTokens } from '../lib/local/seed/auth.ts';
+import { seedNfce } from '../lib/local/seed/nfce.ts';
+import { seedPayments } from '../lib/local/seed/payments.ts';
 const localDir = resolve(projectRoot, process.env.LOCAL_DIR || '.local');
 const demoFile = resolve(localDir, 'demo.json');
 /** demo.json as the hints below name it: relative inside the project (./.local/demo.json). */
 const demoShown = demoFile.startsWith(projectRoot + sep) ? `./${relative(projectRoot, demoFile)}` : demoFile;
-const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(projectRoot, path), 'utf8'));
 const port = z.coerce
   .number()
   .int()
@@ -43,7 +37,7 @@ if (!lock.acquired) {
 }
 process.on('exit', () => lock.release());
 const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_009_V4');
-const stack = await startLocalStack({
+const runtime = await startLocalRuntime({
   dataDir: resolve(localDir, 'data'),
   secretsDir: resolve(localDir, 'secrets'),
   // The SEFAZ simulator validates against the official XSDs when ../shared is beside the project.
@@ -51,75 +45,41 @@ const stack = await startLocalStack({
   port,
   timers: true,
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' },
+  // SEFAZ_URL (and, later, each partner's *_URL) points the backend at a real partner instead.
+  partnerEnv: process.env,
 });
 
-// This run's SEFAZ simulator listens on a new port: every stored emitter is pointed at it before
-// any job is re-queued, or the re-queued payments would call the last run's port.
-await pointEmittersAt(stack.documents, stack.env, stack.sefaz.url);
-const paymentsTable = stack.env[envName.table('payments')]!;
-const rearmed = await rearmInFlightPayments(stack.documents, paymentsTable);
-if (rearmed > 0) await stack.runSchedule('paymentRequeue');
-
-const integrations = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
-const integration = await integrations.ensure(DEMO_INTEGRATION, 'Demo store (seed 003)');
-const previous = existsSync(demoFile)
-  ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { integrations?: { token?: string }[]; admin?: { token?: string } })
-  : {};
-const kept = previous.integrations?.[0]?.token;
-// Tokens are stored hashed: the plaintext survives restarts only in this git-ignored file.
-const token = kept && (await integrations.callerForToken(kept)) ? kept : await integrations.issueToken(integration);
-// The operator's token for the admin routes (dead letters), kept the same way.
-const keptAdmin = previous.admin?.token;
-const adminToken =
-  keptAdmin && (await integrations.callerForToken(keptAdmin))?.kind === 'admin'
-    ? keptAdmin
-    : await integrations.issueAdminToken('local operator');
-
-// The demo store's fiscal setup: the seed's emitter and a self-signed stand-in for its A1,
-// generated once and kept under .local/ (never a real certificate).
-const certificateFile = resolve(localDir, 'demo-a1.p12');
-const certificatePassword = 'demo-local-only';
-if (!existsSync(certificateFile)) {
-  writeFileSync(certificateFile, createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: certificatePassword }), {
-    mode: 0o600,
-  });
-}
-const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
-  integrationHubServiceId: DEMO_INTEGRATION,
-  emitter: emitterSchema.parse(readJson('fixtures/nfce/demo-emitter.json')),
-  catalog: catalogSchema.parse(readJson('fixtures/nfce/demo-catalog.json')),
-  pfx: readFileSync(certificateFile),
-  password: certificatePassword,
-});
-stack.registerCsc(emitter.cnpj, emitter.csc);
-// Integrations provisioned with `npm run integration -- fiscal --local` in earlier runs.
-for (const [cnpj, csc] of await storedCscs(stack.documents, stack.env)) stack.registerCsc(cnpj, csc);
+const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens) : {};
+// Seed steps per capability; the NFC-e one points emitters at this run's SEFAZ before any payment
+// is re-queued.
+const auth = await seedAuth(runtime, kept);
+const nfce = await seedNfce(runtime, localDir);
+const { rearmed } = await seedPayments(runtime);
 
 const demo = {
-  baseUrl: stack.baseUrl,
-  sefaz: { url: stack.sefaz.url, autorizacao: emitter.urls.autorizacao, statusServico: emitter.urls.statusServico },
-  integrations: [{ integrationHubServiceId: DEMO_INTEGRATION, name: integration.name, token }],
-  admin: { name: 'local operator', token: adminToken },
-  emulators: { dynamodb: stack.emulators.dynamodb, sqs: stack.emulators.sqs, s3: stack.emulators.s3 },
-  queues: Object.fromEntries(Object.entries(stack.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
+  baseUrl: runtime.baseUrl,
+  ...nfce,
+  ...auth,
+  emulators: { dynamodb: runtime.emulators.dynamodb, sqs: runtime.emulators.sqs, s3: runtime.emulators.s3 },
+  queues: Object.fromEntries(Object.entries(runtime.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
   // The handlers' environment (emulator endpoints, resource names): `npm run job` loads a handler with it.
-  handlerEnv: stack.env,
+  handlerEnv: runtime.env,
 };
 writeFileSync(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 
 console.log(`
 Checkout backend running locally.
-  API          ${stack.baseUrl}
-  DynamoDB     ${stack.emulators.dynamodb}   SQS ${stack.emulators.sqs}   S3 ${stack.emulators.s3}
-  SEFAZ (sim)  ${emitter.urls.autorizacao}
+  API          ${runtime.baseUrl}
+  DynamoDB     ${runtime.emulators.dynamodb}   SQS ${runtime.emulators.sqs}   S3 ${runtime.emulators.s3}
+  SEFAZ        ${nfce.sefaz.autorizacao}${process.env.SEFAZ_URL ? ' (SEFAZ_URL)' : ' (simulator)'}
   Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}
 
 Try it (push table 2's tab, then pay it; repeat the POST until it answers 200):
   TOKEN=$(node -p 'require("${demoShown}").integrations[0].token')
-  curl -i -X PUT ${stack.baseUrl}/orders/TABLE/2 \\
+  curl -i -X PUT ${runtime.baseUrl}/orders/TABLE/2 \\
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     --data @fixtures/order-mesa/order-table-2.json
-  curl -i -X POST ${stack.baseUrl}/order/payment \\
+  curl -i -X POST ${runtime.baseUrl}/order/payment \\
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     --data @fixtures/order-mesa/payment-request.json
 
@@ -131,7 +91,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping…`);
-    stack.close().then(
+    runtime.close().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);

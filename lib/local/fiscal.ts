@@ -4,7 +4,7 @@ import { fiscalItemSchema, nfceSecretSchema } from '../../functions/nfce/config.
 import type { Catalog, Emitter } from '../../functions/nfce/fiscal.ts';
 import { localSecretFile } from '../../functions/shared/secrets.ts';
 import { envName, secrets } from '../manifest.ts';
-import { sefazServices } from './sefaz/index.ts';
+import { sefazServices } from '../simulators/sefaz/index.ts';
 
 export interface LocalFiscalSetup {
   integrationHubServiceId: string;

@@ -2,9 +2,9 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { assertRoutes, envName, functions, tables, type FunctionSpec } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { functionsWithout, issueToken, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * The three auth modes through the local gateway: `bearer` (POS tokens), `admin` (operator tokens,
@@ -26,13 +26,13 @@ const echoRoute = (path: string): FunctionSpec => ({
   memoryMb: 128,
 });
 
-let stack: LocalStack;
+let stack: LocalRuntime;
 let posToken: string;
 let adminToken: string;
 let store: IntegrationStore;
 
 beforeAll(async () => {
-  stack = await startTestStack({
+  stack = await startTestRuntime({
     functions: {
       ...functionsWithout('nfceIssuer'),
       probeNotification: partnerRoute('/probe/notifications/{secret}'),

@@ -1,4 +1,4 @@
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.ts';
 import type { FunctionSpec } from '../../lib/manifest.ts';
 
 export interface Sample {
@@ -33,8 +33,8 @@ export async function measure(
 }
 
 /** The local stack in memory, quiet, with the per-integration throttle lifted: benches measure the pipeline. */
-export function benchStack(functions?: Record<string, FunctionSpec>): Promise<LocalStack> {
-  return startLocalStack({
+export function benchStack(functions?: Record<string, FunctionSpec>): Promise<LocalRuntime> {
+  return startLocalRuntime({
     port: 0,
     timers: false,
     rateLimitPerSecond: 1e9,

@@ -4,7 +4,7 @@ import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { envName } from '../../lib/manifest.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { functionsWithout, issueToken, SEED_INTEGRATION } from '../support/stack.ts';
+import { functionsWithout, issueToken, SEED_INTEGRATION } from '../support/runtime.ts';
 import { benchStack, measure } from './harness.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);

@@ -4,7 +4,7 @@ import { createTestA1 } from '../../functions/nfce/certificate.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';
-import { issueToken, SEED_INTEGRATION } from '../support/stack.ts';
+import { issueToken, SEED_INTEGRATION } from '../support/runtime.ts';
 import { benchStack, measure } from './harness.ts';
 
 const stack = await benchStack();

@@ -1,12 +1,12 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions, tables, type FunctionSpec } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
-import { issueToken, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { issueToken, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
 
 const echo = 'test/support/handlers/echo.ts';
 const MiB = 1024 * 1024;
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 
 beforeAll(async () => {
@@ -17,7 +17,7 @@ beforeAll(async () => {
     timeoutSeconds: 5,
     memoryMb: 128,
   });
-  stack = await startTestStack({
+  stack = await startTestRuntime({
     functions: {
       authorizer: functions.authorizer,
       echoOrder: route('PUT', '/orders/{orderKeyType}/{orderKey}'),

@@ -6,22 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../lib/local/invoke.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { pendingPayments, queuedJobs } from '../support/pending.ts';
-import { functionsWithout, issueToken, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * `npm run job -- <name>` as a developer runs it: a child process, against a running local stack
  * described by demo.json in LOCAL_DIR (written here as bin/local.ts writes it), or against a
  * Lambda endpoint (a stand-in for the Lambda API on 127.0.0.1).
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 const dirs: string[] = [];
 
 beforeAll(async () => {
   // Without the issuer, the jobs the sweep sends stay on the queue to be counted.
-  stack = await startTestStack({ functions: functionsWithout('nfceIssuer') });
+  stack = await startTestRuntime({ functions: functionsWithout('nfceIssuer') });
   token = await issueToken(stack, SEED_INTEGRATION);
 });
 afterAll(async () => {
@@ -33,7 +33,7 @@ afterAll(async () => {
 function localDir({
   handlerEnv = stack.env,
   emulators = stack.emulators,
-}: { handlerEnv?: Record<string, string>; emulators?: LocalStack['emulators'] } = {}): string {
+}: { handlerEnv?: Record<string, string>; emulators?: LocalRuntime['emulators'] } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'checkout-job-'));
   dirs.push(dir);
   const demo = {

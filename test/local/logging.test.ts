@@ -1,20 +1,20 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { functions } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { issueToken, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { issueToken, post, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * All handlers run in one process and share the Powertools logger (functions/shared/logger.ts).
  * Each invocation must still log with its own Lambda context and its own appended keys, as each
  * does in AWS, where every invocation has the logger to itself.
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({
+  stack = await startTestRuntime({
     functions: {
       authorizer: functions.authorizer,
       paymentIntake: functions.paymentIntake,

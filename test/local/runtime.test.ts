@@ -2,14 +2,14 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } 
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functions, tables, type FunctionSpec } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
-import { startTestStack } from '../support/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { startTestRuntime } from '../support/runtime.ts';
 
 const probe = 'test/support/handlers/probe-consumer.ts';
-let stack: LocalStack;
+let stack: LocalRuntime;
 
 beforeAll(async () => {
-  stack = await startTestStack({
+  stack = await startTestRuntime({
     functions: {
       authorizer: functions.authorizer,
       probeConsumer: {
@@ -83,7 +83,7 @@ describe('the local SQS event source', () => {
 
   it('refuses to start with a schedule expression EventBridge would refuse', async () => {
     await expect(
-      startTestStack({
+      startTestRuntime({
         functions: {
           badTick: {
             entry: probe,

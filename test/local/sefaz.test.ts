@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestA1, openA1, type A1Certificate } from '../../functions/nfce/certificate.ts';
-import { checkDigit } from '../../lib/local/sefaz/access-key.ts';
-import { schemaValidator } from '../../lib/local/sefaz/schema.ts';
+import { checkDigit } from '../../lib/simulators/sefaz/access-key.ts';
+import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
 import { xmlsecMissing } from '../support/nfce.ts';
-import { sefazServices, startSefazSimulator, type SefazSimulator } from '../../lib/local/sefaz/index.ts';
+import { sefazServices, startSefazSimulator, type SefazSimulator } from '../../lib/simulators/sefaz/index.ts';
 import {
   HOMOLOGATION_QRCODE,
   NFE_NS,

@@ -2,18 +2,18 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } 
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { functions, tables, type FunctionSpec } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
-import { startTestStack } from '../support/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { startTestRuntime } from '../support/runtime.ts';
 
 /**
  * The SQS emulator (local-aws-sqs 2.0.2) counted ChangeMessageVisibility as a receive, so a
  * consumer that backs off like the NFC-e issuer saw counts 1, 3, 5 and got 3 attempts instead of
  * maxReceiveCount. lib/local/patches fixes it (applied by `npm install`'s postinstall).
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 
 beforeAll(async () => {
-  stack = await startTestStack({
+  stack = await startTestRuntime({
     functions: {
       // The local stack always serves the API, which needs its authorizer.
       authorizer: functions.authorizer,

@@ -7,13 +7,13 @@ import { createTestA1 } from '../../functions/nfce/certificate.ts';
 import { localSecretFile } from '../../functions/shared/secrets.ts';
 import { envName, localName, queues, secrets } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter, SCHEMAS, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
-import { issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
+import { issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 let otherToken: string;
 let table = 0;
@@ -21,7 +21,7 @@ const certificatePassword = 'senha-teste';
 const pfx = createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: certificatePassword });
 
 beforeAll(async () => {
-  stack = await startTestStack({
+  stack = await startTestRuntime({
     ...(existsSync(SCHEMAS) ? { schemasDir: SCHEMAS } : {}),
     env: { RETRY_BASE_SECONDS: '0.2', SEFAZ_TIMEOUT_SECONDS: '2' },
   });

@@ -4,24 +4,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestA1 } from '../../functions/nfce/certificate.ts';
 import { envName, queues } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';
-import { issueToken, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
+import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * Failure honesty: a payment the issuer gives up on before anything reached SEFAZ ends as
  * ISSUE_FAILED, its number withdrawn and recorded as a gap, and its order free; only a send whose
  * outcome is unknown holds the order (that case is in issuance.integration.test.ts).
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 let table = 0;
 const password = 'senha-teste';
 const CNPJ = '82373077000171';
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '2' } });
+  stack = await startTestRuntime({ env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '2' } });
   token = await issueToken(stack, SEED_INTEGRATION);
   const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
     integrationHubServiceId: SEED_INTEGRATION,

@@ -3,23 +3,23 @@ import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { createTestA1 } from '../../functions/nfce/certificate.ts';
 import { envName, queues } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';
-import { issueToken, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
+import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * The operator's dead-letter routes settle a payment held after a SEFAZ outage: the job that ran
  * out of attempts is listed with its payment's state, redriven once SEFAZ is back, and the POS's
  * next poll gets the authorized NFC-e.
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 let admin: string;
 const password = 'senha-teste';
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1' } });
+  stack = await startTestRuntime({ env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1' } });
   token = await issueToken(stack, SEED_INTEGRATION);
   admin = await new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!).issueAdminToken('ops');
   const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {

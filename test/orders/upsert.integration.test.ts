@@ -2,7 +2,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderRef } from '../../functions/payments/record.ts';
 import { envName } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import {
   functionsWithout,
@@ -11,15 +11,15 @@ import {
   post,
   SEED_INTEGRATION,
   send,
-  startTestStack,
-} from '../support/stack.ts';
+  startTestRuntime,
+} from '../support/runtime.ts';
 
 /*
  * PUT /orders/{orderKeyType}/{orderKey} through the local API gateway, on the emulators. The NFC-e
  * issuer is left out so a queued payment stays in progress (the 409 case); nothing else needs it.
  */
 
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 let otherToken: string;
 let orderCounter = 0;
@@ -48,7 +48,7 @@ async function stored(orderKeyType: string, orderKey: string) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ functions: functionsWithout('nfceIssuer') });
+  stack = await startTestRuntime({ functions: functionsWithout('nfceIssuer') });
   token = await issueToken(stack, SEED_INTEGRATION);
   otherToken = await issueToken(stack, OTHER_INTEGRATION);
 });

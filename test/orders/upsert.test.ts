@@ -4,7 +4,7 @@ import { pushTab, UNREAD_ANSWER_HOLD_MS, type TabDeps } from '../../functions/or
 import { orderRef, type PaymentRecord } from '../../functions/payments/record.ts';
 import { ClientError } from '../../functions/shared/http.ts';
 import { MemoryPaymentStore } from '../support/memory-payments.ts';
-import { SEED_INTEGRATION } from '../support/stack.ts';
+import { SEED_INTEGRATION } from '../support/runtime.ts';
 
 /** pushTab with in-memory adapters: the tab's rules without DynamoDB. */
 class MemoryOrders {

@@ -1,20 +1,20 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { functionsWithout, issueToken, post, SEED_INTEGRATION, send, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * Generated bodies through the local gateway and the real handlers: whatever the POS sends, the
  * answer is a 2xx, or a 4xx in the error format naming what is wrong — never a 5xx. A few hundred
  * cases here; the validation itself is fuzzed in-process by thousands more.
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 
 beforeAll(async () => {
   // No issuer: the payments stay queued, which is what the intake answers with.
-  stack = await startTestStack({ functions: functionsWithout('nfceIssuer'), rateLimitPerSecond: 1e9, burstLimit: 1e9 });
+  stack = await startTestRuntime({ functions: functionsWithout('nfceIssuer'), rateLimitPerSecond: 1e9, burstLimit: 1e9 });
   token = await issueToken(stack, SEED_INTEGRATION);
 });
 afterAll(() => stack?.close());

@@ -3,11 +3,11 @@ import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { orderRef, type PaymentResult } from '../../functions/payments/record.ts';
 import { envName, localName } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { functionsWithout, issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
 
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 let otherToken: string;
 let orderCounter = 0;
@@ -74,7 +74,7 @@ function answerOf(body: ReturnType<typeof payment>, outcome: Pick<PaymentResult,
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ functions: functionsWithout('nfceIssuer'), env: { ENQUEUE_STALE_SECONDS: '0.3' } });
+  stack = await startTestRuntime({ functions: functionsWithout('nfceIssuer'), env: { ENQUEUE_STALE_SECONDS: '0.3' } });
   token = await issueToken(stack, SEED_INTEGRATION);
   otherToken = await issueToken(stack, OTHER_INTEGRATION);
 });

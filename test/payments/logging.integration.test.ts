@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from '../support/fixtures.ts';
-import { functionsWithout, issueToken, post, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, post, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
 
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({ functions: functionsWithout('nfceIssuer'), env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
+  stack = await startTestRuntime({ functions: functionsWithout('nfceIssuer'), env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
   token = await issueToken(stack, SEED_INTEGRATION);
 });
 afterAll(() => stack?.close());

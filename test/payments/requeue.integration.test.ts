@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { pendingPayments, queuedJobs } from '../support/pending.ts';
-import { functionsWithout, issueToken, SEED_INTEGRATION, startTestStack } from '../support/stack.ts';
+import { functionsWithout, issueToken, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
 
 /**
  * EventBridge delivers a scheduled event at least once, so the sweep may run twice at once (a
  * retried delivery, a run that outlasts the period, `npm run job` beside the schedule): each
  * payment is claimed before its job is sent, so the runs share the work and send each job once.
  */
-let stack: LocalStack;
+let stack: LocalRuntime;
 let token: string;
 
 beforeAll(async () => {
   // Without the issuer, the jobs stay on the queue to be counted.
-  stack = await startTestStack({ functions: functionsWithout('nfceIssuer') });
+  stack = await startTestRuntime({ functions: functionsWithout('nfceIssuer') });
   token = await issueToken(stack, SEED_INTEGRATION);
 });
 afterAll(() => stack?.close());

@@ -2,16 +2,16 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { orderRef, PENDING } from '../../functions/payments/record.ts';
 import { envName } from '../../lib/manifest.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from './fixtures.ts';
-import { post, SEED_INTEGRATION } from './stack.ts';
+import { post, SEED_INTEGRATION } from './runtime.ts';
 
 /**
  * Payments recorded whose job never reached the queue (what the re-queue sweep is for): paid
  * through the API, their jobs taken off the queue, and their records put back as a failed send
  * leaves them — pending, last tried long ago. The stack must run without the queue's consumer.
  */
-export async function pendingPayments(stack: LocalStack, token: string, count: number, prefix: string): Promise<string[]> {
+export async function pendingPayments(stack: LocalRuntime, token: string, count: number, prefix: string): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const body = seedPayment();
@@ -33,7 +33,7 @@ export async function pendingPayments(stack: LocalStack, token: string, count: n
 }
 
 /** Takes every job off nfce-requests (hidden for a minute) and returns their bodies. */
-export async function queuedJobs(stack: LocalStack): Promise<{ paymentId: string }[]> {
+export async function queuedJobs(stack: LocalRuntime): Promise<{ paymentId: string }[]> {
   const jobs: { paymentId: string }[] = [];
   for (;;) {
     const { Messages = [] } = await stack.clients.sqs.send(

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { parseErrors, schemaValidator, type SchemaValidator } from '../../lib/local/sefaz/schema.ts';
+import { parseErrors, schemaValidator, type SchemaValidator } from '../../lib/simulators/sefaz/schema.ts';
 import { SCHEMAS } from './nfce.ts';
 
 /**
  * The official XSD in process, with the validator the SEFAZ simulator uses
- * (lib/local/sefaz/schema.ts: libxml2 compiled to WebAssembly, each schema compiled once per
+ * (lib/simulators/sefaz/schema.ts: libxml2 compiled to WebAssembly, each schema compiled once per
  * process), so thousands of documents validate in a second and nothing needs xmllint installed.
  */
 

@@ -1,13 +1,13 @@
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { envName, functions, type FunctionName, type FunctionSpec } from '../../lib/manifest.ts';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../lib/local/stack.ts';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
 
 export const SEED_INTEGRATION = 'efdd6093-5539-4ac4-ad84-7423a8078dde';
 export const OTHER_INTEGRATION = '3f1b6c2e-8d4a-4e7b-9c1d-2a5e6f708192';
 
 /** The local stack in memory on free ports, quiet, with the schedules fired by hand. */
-export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  return startLocalStack({
+export function startTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  return startLocalRuntime({
     port: 0,
     timers: false,
     log: () => undefined,
@@ -22,17 +22,23 @@ export function functionsWithout(...names: FunctionName[]): Record<string, Funct
 }
 
 /** Creates an integration and returns a fresh bearer token for it. */
-export async function issueToken(stack: LocalStack, integrationHubServiceId: string): Promise<string> {
+export async function issueToken(stack: LocalRuntime, integrationHubServiceId: string): Promise<string> {
   const store = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
   return store.issueToken(await store.ensure(integrationHubServiceId, `test ${integrationHubServiceId}`));
 }
 
-export async function post(stack: LocalStack, path: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+export async function post(
+  stack: LocalRuntime,
+  path: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+) {
   return send(stack, 'POST', path, body, token, headers);
 }
 
 export async function send(
-  stack: LocalStack,
+  stack: LocalRuntime,
   method: string,
   path: string,
   body: unknown,

@@ -1,5 +1,7 @@
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PENDING } from '../../functions/payments/record.ts';
+import { PENDING } from '../../../functions/payments/record.ts';
+import { envName } from '../../manifest.ts';
+import type { LocalRuntime } from '../runtime.ts';
 
 /**
  * The SQS emulator keeps messages in memory, so a restart of `npm start` loses the jobs of
@@ -35,4 +37,11 @@ export async function rearmInFlightPayments(db: DynamoDBDocumentClient, tableNam
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return rearmed;
+}
+
+/** The payments step of `npm start`: re-queues the payments still in flight from the last run. */
+export async function seedPayments(runtime: LocalRuntime): Promise<{ rearmed: number }> {
+  const rearmed = await rearmInFlightPayments(runtime.documents, runtime.env[envName.table('payments')]!);
+  if (rearmed > 0) await runtime.runSchedule('paymentRequeue');
+  return { rearmed };
 }

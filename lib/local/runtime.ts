@@ -21,9 +21,10 @@ import {
   type Resources,
 } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
-import { startSefazSimulator, type Csc, type SefazSimulator } from './sefaz/index.ts';
+import { sefaz as sefazPartner, startPartner } from '../simulators/index.ts';
+import type { Csc, SefazSimulator } from '../simulators/sefaz/index.ts';
 
-export interface LocalStackOptions {
+export interface LocalRuntimeOptions {
   /** Keep DynamoDB and S3 data here across restarts; in memory when absent. */
   dataDir?: string;
   /** API port; 0 picks a free one. */
@@ -37,6 +38,8 @@ export interface LocalStackOptions {
   secretsDir?: string;
   /** Official XSDs: when given, the SEFAZ simulator validates every message against them. */
   schemasDir?: string;
+  /** Partners' real URLs by `*_URL` variable (`SEFAZ_URL`…): those simulators are not started. */
+  partnerEnv?: Record<string, string | undefined>;
   rateLimitPerSecond?: number;
   burstLimit?: number;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
@@ -44,14 +47,17 @@ export interface LocalStackOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
-export interface LocalStack {
+export interface LocalRuntime {
   baseUrl: string;
   emulators: Emulators;
   clients: LocalClients;
   documents: DynamoDBDocumentClient;
   queues: Record<string, ProvisionedQueue>;
   env: Record<string, string>;
-  sefaz: SefazSimulator;
+  /** Each partner's base URL for this run: its simulator's, or the one its `*_URL` named. */
+  partnerUrls: { sefaz: string };
+  /** The SEFAZ simulator; throws when SEFAZ_URL pointed the backend elsewhere. */
+  readonly sefaz: SefazSimulator;
   /** Registers an emitter's CSC with the SEFAZ simulator (the QR code hash is checked with it). */
   registerCsc(cnpj: string, csc: Csc): void;
   runSchedule(name: string): Promise<unknown>;
@@ -62,7 +68,7 @@ export interface LocalStack {
  * The whole backend on this machine: emulators, the manifest's resources, the API, the queue
  * pollers and the schedules, running the real handlers with the real AWS SDK clients.
  */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const log = options.log ?? ((message, error) => console.error(message, error ?? ''));
   const functions = options.functions ?? manifest.functions;
   manifest.assertRoutes(functions);
@@ -74,10 +80,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const provisioned = await provision(clients, resources);
 
   const cscs = new Map<string, Csc>();
-  const sefaz = await startSefazSimulator({
-    csc: (cnpj) => cscs.get(cnpj),
-    ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}),
-  });
+  const sefaz = await startPartner(
+    sefazPartner,
+    { csc: (cnpj) => cscs.get(cnpj), ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}) },
+    options.partnerEnv ?? {},
+  );
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -166,14 +173,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     documents: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     queues: provisioned.queues,
     env,
-    sefaz,
+    partnerUrls: { sefaz: sefaz.url },
+    get sefaz() {
+      if (!sefaz.simulator) throw new Error(`${sefazPartner.urlVariable} points at ${sefaz.url}: no SEFAZ simulator runs`);
+      return sefaz.simulator as SefazSimulator;
+    },
     registerCsc: (cnpj, csc) => cscs.set(cnpj, csc),
     runSchedule: (name) => scheduler.run(name),
     async close() {
       scheduler.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       await closeServer(gateway.server);
-      await sefaz.close();
+      await sefaz.simulator?.close();
       await emulators.close();
     },
   };

@@ -1,0 +1,37 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createTestA1 } from '../../../functions/nfce/certificate.ts';
+import { catalogSchema, emitterSchema } from '../../../functions/nfce/fiscal.ts';
+import { pointEmittersAt, provisionFiscal, storedCscs } from '../fiscal.ts';
+import { projectRoot } from '../invoke.ts';
+import type { LocalRuntime } from '../runtime.ts';
+import { DEMO_INTEGRATION } from './auth.ts';
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(projectRoot, path), 'utf8'));
+
+/**
+ * The NFC-e step of `npm start`, before any payment is re-queued: every stored emitter pointed at
+ * this run's SEFAZ (the simulator's new port, or SEFAZ_URL), the demo store's fiscal setup (the
+ * seed's emitter ALBINO LTDA, CRT 3, CSC id 3, and a self-signed stand-in for its A1, generated
+ * once under `localDir` — never a real certificate), and every local emitter's CSC registered with
+ * the simulator, which checks QR codes with it.
+ */
+export async function seedNfce(runtime: LocalRuntime, localDir: string) {
+  const sefazUrl = runtime.partnerUrls.sefaz;
+  await pointEmittersAt(runtime.documents, runtime.env, sefazUrl);
+  const certificateFile = resolve(localDir, 'demo-a1.p12');
+  const password = 'demo-local-only';
+  if (!existsSync(certificateFile)) {
+    writeFileSync(certificateFile, createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password }), { mode: 0o600 });
+  }
+  const emitter = await provisionFiscal(runtime.documents, runtime.env, sefazUrl, {
+    integrationHubServiceId: DEMO_INTEGRATION,
+    emitter: emitterSchema.parse(readJson('fixtures/nfce/demo-emitter.json')),
+    catalog: catalogSchema.parse(readJson('fixtures/nfce/demo-catalog.json')),
+    pfx: readFileSync(certificateFile),
+    password,
+  });
+  // Integrations provisioned with `npm run integration -- fiscal --local`, the demo's among them.
+  for (const [cnpj, csc] of await storedCscs(runtime.documents, runtime.env)) runtime.registerCsc(cnpj, csc);
+  return { sefaz: { url: sefazUrl, autorizacao: emitter.urls.autorizacao, statusServico: emitter.urls.statusServico } };
+}

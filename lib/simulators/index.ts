@@ -1,0 +1,45 @@
+import { startSefazSimulator, type SefazControl, type SefazSimulatorOptions } from './sefaz/index.ts';
+
+/**
+ * Partner simulators: each speaks its partner's real wire format on 127.0.0.1, so the backend's
+ * real clients are exercised locally. One folder per partner under lib/simulators/; the local
+ * runtime starts each through this one interface, unless the partner's `*_URL` variable points the
+ * backend at the real partner (a sandbox) instead.
+ */
+export interface Simulator<Control> {
+  /** Base URL the backend's client is given. */
+  url: string;
+  /** Test and demo knobs: slow, failing, down… */
+  control: Control;
+  close(): Promise<void>;
+}
+
+export interface Partner<Options, Control> {
+  /** What people call it. */
+  name: string;
+  /** The environment variable holding the partner's real base URL; set, no simulator starts. */
+  urlVariable: string;
+  start(options: Options): Promise<Simulator<Control>>;
+}
+
+/** SEFAZ-SP's NFC-e web services; `SEFAZ_URL` is the base of its `/ws/<Service>4.asmx` services. */
+export const sefaz: Partner<SefazSimulatorOptions, SefazControl> = {
+  name: 'SEFAZ-SP (NFC-e)',
+  urlVariable: 'SEFAZ_URL',
+  start: startSefazSimulator,
+};
+
+/**
+ * A partner's base URL for this run: the one its `*_URL` variable names, or a simulator's, started
+ * here (then returned too, so the caller can steer and close it).
+ */
+export async function startPartner<Options, Control>(
+  partner: Partner<Options, Control>,
+  options: Options,
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ url: string; simulator?: Simulator<Control> }> {
+  const external = env[partner.urlVariable]?.trim();
+  if (external) return { url: external.replace(/\/+$/, '') };
+  const simulator = await partner.start(options);
+  return { url: simulator.url, simulator };
+}
