@@ -11,7 +11,15 @@ import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter, SCHEMAS, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
-import { issueToken, OTHER_INTEGRATION, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
+import {
+  issueToken,
+  OTHER_INTEGRATION,
+  post,
+  SEED_INTEGRATION,
+  send,
+  startTestRuntime,
+  pollUntilFinished,
+} from '../support/runtime.ts';
 
 let stack: LocalRuntime;
 let token: string;
@@ -51,19 +59,6 @@ async function pushSeedOrder() {
   return payment;
 }
 
-/** Polls with the same request, as the POS does, until it is not 208 any more. */
-async function pollUntilFinished(payment: unknown, timeoutMs = 20_000, as = token) {
-  const deadline = Date.now() + timeoutMs;
-  const statuses: number[] = [];
-  for (;;) {
-    const answer = await post(stack, '/order/payment', payment, as);
-    statuses.push(answer.status);
-    if (answer.status !== 208 && answer.status !== 202) return { ...answer, statuses };
-    if (Date.now() > deadline) throw new Error(`still ${answer.status} after ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const noSchemas = schemasMissing();
 const noXmlsec = xmlsecMissing();
 if (noSchemas) console.warn(`skipping the XSD checks of the authorized NFC-e: ${noSchemas}`);
@@ -75,7 +70,7 @@ function anAuthorizedNfce(): Promise<string> {
   authorizedXml ??= (async () => {
     const payment = await pushSeedOrder();
     await post(stack, '/order/payment', payment, token);
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body.success).toBe(true);
     return body.invoiceDetails.orderXML as string;
   })();
@@ -87,7 +82,7 @@ describe('a payment for a pushed order', () => {
     const payment = await pushSeedOrder();
     const first = await post(stack, '/order/payment', payment, token);
     expect(first.status).toBe(202);
-    const done = await pollUntilFinished(payment);
+    const done = await pollUntilFinished(stack, payment, token);
     expect(done.status).toBe(200);
     expect(done.statuses[0]).toBe(208);
     expect(Object.keys(done.body).sort()).toEqual(
@@ -195,7 +190,7 @@ describe('answers of any size', () => {
     payment.paymentObject.methods[0].value = 687.5;
 
     await post(stack, '/order/payment', payment, token);
-    const done = await pollUntilFinished(payment, 30_000);
+    const done = await pollUntilFinished(stack, payment, token, 30_000);
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ success: true, error: null });
     const xml: string = done.body.invoiceDetails.orderXML;
@@ -229,7 +224,7 @@ describe('payments that finish without an NFC-e', () => {
     const payment = seedPayment();
     payment.orderKey = 'never-pushed';
     await post(stack, '/order/payment', payment, token);
-    const { status, body } = await pollUntilFinished(payment);
+    const { status, body } = await pollUntilFinished(stack, payment, token);
     expect(status).toBe(200);
     expect(body).toMatchObject({
       success: false,
@@ -247,11 +242,15 @@ describe('payments that finish without an NFC-e', () => {
     Object.assign(wrong.paymentObject, { orderAmount: 50, fees: 5, total: 55 });
     wrong.paymentObject.methods[0].value = 55;
     await post(stack, '/order/payment', wrong, token);
-    expect((await pollUntilFinished(wrong)).body.error.code).toBe('ORDER_AMOUNT_MISMATCH');
+    expect((await pollUntilFinished(stack, wrong, token)).body.error.code).toBe('ORDER_AMOUNT_MISMATCH');
     const noInvoice = structuredClone(payment);
     noInvoice.paymentObject.generateInvoice = false;
     await post(stack, '/order/payment', noInvoice, token);
-    expect((await pollUntilFinished(noInvoice)).body).toMatchObject({ success: true, invoiceDetails: null, error: null });
+    expect((await pollUntilFinished(stack, noInvoice, token)).body).toMatchObject({
+      success: true,
+      invoiceDetails: null,
+      error: null,
+    });
     // The failed payment's lock was taken over; before, every new tab got 409 for good.
     const next = await send(stack, 'PUT', `/orders/TABLE/${payment.orderKey}`, fixture('order-mesa/order-table-2.json'), token);
     expect(next.status).toBe(200);
@@ -263,7 +262,7 @@ describe('payments that finish without an NFC-e', () => {
     payment.paymentObject.total = 66.1;
     payment.paymentObject.methods[0].value = 66.1;
     await post(stack, '/order/payment', payment, token);
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body.error).toEqual({
       code: 'ORDER_AMOUNT_MISMATCH',
       message: `orderAmount R$ 60.00 differs from the order's items total R$ 61.00 for TABLE ${payment.orderKey}`,
@@ -276,7 +275,7 @@ describe('payments that finish without an NFC-e', () => {
     const payment = await pushSeedOrder();
     stack.sefaz.control.rejectNext('778', 'Rejeição: Informado NCM inexistente');
     await post(stack, '/order/payment', payment, token);
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body).toMatchObject({
       success: false,
       invoiceDetails: null,
@@ -324,7 +323,7 @@ describe('payments that finish without an NFC-e', () => {
     expect((await send(stack, 'PUT', '/orders/TABLE/1', order, idToken)).status).toBe(201);
     const payment = { ...seedPayment(), integrationHubServiceId: id, orderKey: '1' };
     expect((await post(stack, '/order/payment', payment, idToken)).status).toBe(202);
-    const failed = await pollUntilFinished(payment, 10_000, idToken);
+    const failed = await pollUntilFinished(stack, payment, idToken, 10_000);
     expect(failed.body).toMatchObject({
       success: false,
       error: { code: 'FISCAL_SETUP', message: `integration ${id} has no A1 certificate and CSC secret` },
@@ -333,7 +332,7 @@ describe('payments that finish without an NFC-e', () => {
     await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, setup);
     expect((await send(stack, 'PUT', '/orders/TABLE/1', order, idToken)).status).toBe(200);
     expect((await post(stack, '/order/payment', payment, idToken)).status).toBe(202);
-    const paid = await pollUntilFinished(payment, 20_000, idToken);
+    const paid = await pollUntilFinished(stack, payment, idToken, 20_000);
     expect(paid.body).toMatchObject({ success: true, error: null });
   });
 });
@@ -346,7 +345,7 @@ describe('SEFAZ trouble', () => {
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect((await post(stack, '/order/payment', payment, token)).status).toBe(208);
     await stack.sefaz.control.up();
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body.success).toBe(true);
     const record = await stack.documents.send(
       new GetCommand({
@@ -367,7 +366,7 @@ describe('SEFAZ trouble', () => {
     await post(stack, '/order/payment', payment, token);
     await expect.poll(() => stack.sefaz.control.authorized().length, { timeout: 5_000 }).toBe(1);
     stack.sefaz.control.setDelay(0);
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body.success).toBe(true);
     const [authorized] = stack.sefaz.control.authorized();
     expect(body.invoiceDetails.invoiceKey).toBe(authorized!.chNFe);
@@ -382,7 +381,7 @@ describe('SEFAZ trouble', () => {
     await expect.poll(() => stack.sefaz.control.calls().authorization, { timeout: 5_000 }).toBeGreaterThan(1);
     expect((await post(stack, '/order/payment', payment, token)).status).toBe(208);
     stack.sefaz.control.setServiceStatus('running');
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body).toMatchObject({ success: true, error: null });
   });
 
@@ -391,7 +390,7 @@ describe('SEFAZ trouble', () => {
     stack.sefaz.control.failWith(503, 1);
     const before = await counter();
     await post(stack, '/order/payment', payment, token);
-    const { body } = await pollUntilFinished(payment);
+    const { body } = await pollUntilFinished(stack, payment, token);
     expect(body.success).toBe(true);
     expect(await counter()).toBe(before + 1);
     expect(stack.sefaz.control.calls().authorization).toBe(2);
@@ -401,7 +400,7 @@ describe('SEFAZ trouble', () => {
     const payment = await pushSeedOrder();
     await stack.sefaz.control.down('reset');
     await post(stack, '/order/payment', payment, token);
-    const { status, body } = await pollUntilFinished(payment, 30_000);
+    const { status, body } = await pollUntilFinished(stack, payment, token, 30_000);
     expect(status).toBe(200);
     expect(body.success).toBe(false);
     expect(body.error.code).toBe('SEFAZ_UNAVAILABLE');

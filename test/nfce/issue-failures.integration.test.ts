@@ -7,7 +7,7 @@ import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';
-import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
+import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime, pollUntilFinished } from '../support/runtime.ts';
 
 /**
  * Failure honesty: a payment the issuer gives up on before anything reached SEFAZ ends as
@@ -45,16 +45,6 @@ async function pushSeedOrder() {
   return { ...seedPayment(), orderKey };
 }
 
-async function pollUntilFinished(payment: unknown, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await post(stack, '/order/payment', payment, token);
-    if (answer.status !== 208 && answer.status !== 202) return answer;
-    if (Date.now() > deadline) throw new Error(`still ${answer.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('the issuer gives up before anything reached SEFAZ', () => {
   it('storing the signed XML fails on every attempt: ISSUE_FAILED, the number is a gap, the order is free', async () => {
     const payment = await pushSeedOrder();
@@ -63,7 +53,7 @@ describe('the issuer gives up before anything reached SEFAZ', () => {
     let finished;
     try {
       await post(stack, '/order/payment', payment, token);
-      finished = await pollUntilFinished(payment);
+      finished = await pollUntilFinished(stack, payment, token);
     } finally {
       await stack.clients.s3.send(new CreateBucketCommand({ Bucket: bucket() }));
     }
@@ -92,7 +82,7 @@ describe('the issuer gives up before anything reached SEFAZ', () => {
     const retab = await send(stack, 'PUT', `/orders/TABLE/${payment.orderKey}`, fixture('order-mesa/order-table-2.json'), token);
     expect(retab.status).toBe(200);
     expect((await post(stack, '/order/payment', payment, token)).status).toBe(202);
-    const paid = await pollUntilFinished(payment);
+    const paid = await pollUntilFinished(stack, payment, token);
     expect(paid.body).toMatchObject({ success: true, error: null });
     expect(paid.body.invoiceDetails.invoiceKey.slice(25, 34)).toBe(String(nNF + 1).padStart(9, '0'));
   });
@@ -103,7 +93,7 @@ describe('the issuer gives up before anything reached SEFAZ', () => {
     let finished;
     try {
       await post(stack, '/order/payment', payment, token);
-      finished = await pollUntilFinished(payment);
+      finished = await pollUntilFinished(stack, payment, token);
     } finally {
       await stack.sefaz.control.up();
     }
@@ -128,7 +118,7 @@ describe('the issuer gives up before anything reached SEFAZ', () => {
     const calls = stack.sefaz.control.calls().authorization;
 
     await post(stack, '/order/payment', payment, token);
-    const finished = await pollUntilFinished(payment, 5_000);
+    const finished = await pollUntilFinished(stack, payment, token, 5_000);
     expect(finished.body.error.code).toBe('ISSUE_FAILED');
     expect(finished.body.error.message).toMatch(
       /^the NFC-e could not be built from this order \(.+\); nothing was sent to SEFAZ and nº \d+ is recorded for inutilização$/,

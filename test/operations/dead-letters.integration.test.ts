@@ -6,7 +6,7 @@ import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';
-import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
+import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime, pollUntilFinished } from '../support/runtime.ts';
 
 /**
  * The operator's dead-letter routes settle a payment held after a SEFAZ outage: the job that ran
@@ -33,16 +33,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-async function pollUntilFinished(payment: unknown, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await post(stack, '/order/payment', payment, token);
-    if (answer.status !== 208 && answer.status !== 202) return answer;
-    if (Date.now() > deadline) throw new Error(`still ${answer.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('GET /admin/dead-letters and POST /admin/dead-letters/redrive', () => {
   it('settle a payment held after a SEFAZ outage', async () => {
     const order = await send(stack, 'PUT', '/orders/TABLE/DL1', fixture('order-mesa/order-table-2.json'), token);
@@ -50,7 +40,7 @@ describe('GET /admin/dead-letters and POST /admin/dead-letters/redrive', () => {
     const payment = { ...seedPayment(), orderKey: 'DL1' };
     await stack.sefaz.control.down('reset');
     const accepted = await post(stack, '/order/payment', payment, token);
-    const held = await pollUntilFinished(payment);
+    const held = await pollUntilFinished(stack, payment, token);
     expect(held.body.error.code).toBe('SEFAZ_UNAVAILABLE');
 
     const listed = await expect
@@ -83,7 +73,7 @@ describe('GET /admin/dead-letters and POST /admin/dead-letters/redrive', () => {
     // Reopened: the POS's poll follows the redriven job (208) until it settles, never the old failure.
     const next = await post(stack, '/order/payment', payment, token);
     expect(next.status === 208 || (next.status === 200 && next.body.success === true)).toBe(true);
-    const settled = await pollUntilFinished(payment);
+    const settled = await pollUntilFinished(stack, payment, token);
     expect(settled.body).toMatchObject({ success: true, error: null });
     expect(stack.sefaz.control.authorized()).toHaveLength(1);
     expect((await send(stack, 'GET', '/admin/dead-letters', undefined, admin)).body.deadLetters).toEqual([]);

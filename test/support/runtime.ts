@@ -61,3 +61,19 @@ export async function send(
     body: (json ? await response.json() : await response.text()) as any,
   };
 }
+
+/**
+ * Polls POST /order/payment with the same request, as a POS does, until it is neither 202 nor 208;
+ * the final answer with every status seen. Throws after `timeoutMs`.
+ */
+export async function pollUntilFinished(runtime: LocalRuntime, payment: unknown, token: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  const statuses: number[] = [];
+  for (;;) {
+    const answer = await post(runtime, '/order/payment', payment, token);
+    statuses.push(answer.status);
+    if (answer.status !== 208 && answer.status !== 202) return { ...answer, statuses };
+    if (Date.now() > deadline) throw new Error(`still ${answer.status} after ${timeoutMs} ms: ${JSON.stringify(answer.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
