@@ -21,7 +21,7 @@
  * A1 certificate with its password and the CSC in Secrets Manager (`checkout/nfce/<id>`); the
  * certificate must open with the password and belong to the emitter's CNPJ.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
@@ -40,24 +40,43 @@ import { provisionFiscal } from '../lib/local/fiscal.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision.ts';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    token: { type: 'string' },
-    partner: { type: 'string' },
-    secret: { type: 'string' },
-    local: { type: 'boolean', default: false },
-    table: { type: 'string' },
-    'usage-plan': { type: 'string' },
-    emitter: { type: 'string' },
-    catalog: { type: 'string' },
-    pfx: { type: 'string' },
-    'receipt-columns': { type: 'string' },
-  },
-});
+/** A refusal the operator can fix: printed as one line, without a stack trace. */
+function fail(message: string): never {
+  console.error(`integration: ${message}`);
+  process.exit(1);
+}
+
+const { positionals, values } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        token: { type: 'string' },
+        partner: { type: 'string' },
+        secret: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        table: { type: 'string' },
+        'usage-plan': { type: 'string' },
+        emitter: { type: 'string' },
+        catalog: { type: 'string' },
+        pfx: { type: 'string' },
+        'receipt-columns': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
 const command = positionals[0];
+
+/** The running `npm start`'s demo.json (emulator URLs), for `--local`. */
+function localDemo(): unknown {
+  const file = resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'demo.json');
+  if (!existsSync(file)) fail(`no ${file}: start the backend with npm start (same LOCAL_DIR) before using --local`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
 const guid = z.string({ error: '--id is required' }).regex(GUID, '--id must be a lower-case GUID');
 const partnerName = z
   .string({ error: '--partner is required' })
@@ -65,9 +84,7 @@ const partnerName = z
 
 function store(): IntegrationStore {
   if (values.local) {
-    const demo = z
-      .object({ emulators: z.object({ dynamodb: z.url() }) })
-      .parse(JSON.parse(readFileSync(resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'demo.json'), 'utf8')));
+    const demo = z.object({ emulators: z.object({ dynamodb: z.url() }) }).parse(localDemo());
     const client = new DynamoDBClient({
       region: LOCAL_REGION,
       endpoint: demo.emulators.dynamodb,
@@ -174,9 +191,7 @@ async function storeFiscal(): Promise<void> {
   const receiptColumns = values['receipt-columns'] === '48' ? 48 : 32;
 
   if (values.local) {
-    const demo = z
-      .object({ sefaz: z.object({ url: z.url() }), emulators: z.object({ dynamodb: z.url() }) })
-      .parse(JSON.parse(readFileSync(resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'demo.json'), 'utf8')));
+    const demo = z.object({ sefaz: z.object({ url: z.url() }), emulators: z.object({ dynamodb: z.url() }) }).parse(localDemo());
     const client = new DynamoDBClient({
       region: LOCAL_REGION,
       endpoint: demo.emulators.dynamodb,
@@ -227,6 +242,7 @@ async function storeFiscal(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof z.ZodError ? z.prettifyError(error) : error);
-  process.exit(1);
+  // One line for the operator; the stack only with DEBUG set.
+  if (process.env.DEBUG) console.error(error);
+  fail(error instanceof z.ZodError ? z.prettifyError(error).replace(/\n/g, '; ') : (error as Error).message);
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseTaxDocument } from '../shared/documents.ts';
 import type { PaymentAmounts, PaymentRequest } from './request.ts';
 
 /**
@@ -103,7 +104,8 @@ export function orderRef(integrationHubServiceId: string, orderKeyType: string, 
 /**
  * SHA-256 of the canonical request. Values that mean the same are the same request: key order,
  * a null or absent optional field (`brand`, `numberPersons`…), no `discounts` and `discounts: 0`,
- * an empty or absent `customerDocument`.
+ * no `changeFor` and `changeFor: 0`, an empty or absent `customerDocument`, a CPF/CNPJ with or
+ * without its punctuation.
  */
 export function fingerprint(request: PaymentRequest): string {
   const { paymentObject } = request;
@@ -111,8 +113,12 @@ export function fingerprint(request: PaymentRequest): string {
     ...request,
     paymentObject: {
       ...paymentObject,
-      customerDocument: paymentObject.customerDocument?.trim() || undefined,
+      // The document's digits: "529.982.247-25" and "52998224725" are one customer.
+      customerDocument:
+        parseTaxDocument(paymentObject.customerDocument ?? '')?.number ?? (paymentObject.customerDocument?.trim() || undefined),
       discounts: paymentObject.discounts ?? 0,
+      // changeFor 0 (or null) asks for no change: the same as leaving it out.
+      methods: paymentObject.methods.map((method) => ({ ...method, changeFor: method.changeFor || undefined })),
     },
   });
   return createHash('sha256').update(canonical).digest('hex');

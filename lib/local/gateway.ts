@@ -80,7 +80,10 @@ async function handle(
 
   const requestId = randomUUID();
   const headers = singleHeaders(req);
-  const methodArn = `arn:aws:execute-api:sa-east-1:000000000000:local/${STAGE}/${match.route.method}${url.pathname}`;
+  // The path as routed (empty segments dropped: `//admin/x` is `/admin/x`), so the policy is
+  // checked against what the request reaches.
+  const routedPath = `/${url.pathname.split('/').filter(Boolean).join('/')}`;
+  const methodArn = `arn:aws:execute-api:sa-east-1:000000000000:local/${STAGE}/${match.route.method}${routedPath}`;
 
   const trigger = match.route.spec.trigger as HttpTrigger;
   let authorizer: Record<string, unknown> | undefined;

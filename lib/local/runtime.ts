@@ -69,7 +69,13 @@ export interface LocalRuntime {
  * pollers and the schedules, running the real handlers with the real AWS SDK clients.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const log = options.log ?? ((message, error) => console.error(message, error ?? ''));
+  // One line per failure on the console (the handler already logged it, structured); the stack with DEBUG.
+  const log =
+    options.log ??
+    ((message, error) =>
+      console.error(
+        error === undefined || process.env.DEBUG ? [message, error ?? ''].join(' ') : `${message}: ${(error as Error).message}`,
+      ));
   const functions = options.functions ?? manifest.functions;
   manifest.assertRoutes(functions);
   // Read before anything starts: an expression EventBridge would refuse stops the stack here.

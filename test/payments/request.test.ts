@@ -295,6 +295,7 @@ describe('the same request, however it is spelled (fingerprint)', () => {
       (b: any) => delete b.paymentObject.customerDocument,
       (b: any) => (b.paymentObject.numberPersons = 1.0),
       (b: any) => (b.paymentObject.methods[0].brand = null),
+      (b: any) => (b.paymentObject.methods[0].changeFor = 0),
       (b: any) => (b.paymentObject = Object.fromEntries(Object.entries(b.paymentObject).reverse())),
     ];
     for (const change of variants) {
@@ -302,6 +303,16 @@ describe('the same request, however it is spelled (fingerprint)', () => {
       change(body);
       expect(printOf(body)).toBe(seed);
     }
+  });
+
+  it('a CPF with or without its punctuation is one customer', () => {
+    const spelled = (document: string) => {
+      const body = seedPayment();
+      Object.assign(body.paymentObject, { customerDocument: document, documentInReceipt: true });
+      return printOf(body);
+    };
+    expect(spelled('529.982.247-25')).toBe(spelled('52998224725'));
+    expect(spelled('529.982.247-25')).not.toBe(spelled('11144477735'));
   });
 
   it('a different value is a different request', () => {
