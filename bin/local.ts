@@ -36,7 +36,7 @@ if (!lock.acquired) {
   process.exit(1);
 }
 process.on('exit', () => lock.release());
-const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_009_V4');
+const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_010e_v1.01');
 const runtime = await startLocalRuntime({
   dataDir: resolve(localDir, 'data'),
   secretsDir: resolve(localDir, 'secrets'),
@@ -47,6 +47,10 @@ const runtime = await startLocalRuntime({
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' },
   // SEFAZ_URL (and, later, each partner's *_URL) points the backend at a real partner instead.
   partnerEnv: process.env,
+}).catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  console.error(`npm start: port ${port} is in use by another program; set PORT to a free one (PORT=0 picks any)`);
+  process.exit(1);
 });
 
 const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens) : {};
@@ -54,7 +58,7 @@ const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) 
 // is re-queued.
 const auth = await seedAuth(runtime, kept);
 const nfce = await seedNfce(runtime, localDir);
-const { rearmed } = await seedPayments(runtime);
+const { rearmed, deadLetters } = await seedPayments(runtime);
 
 const demo = {
   baseUrl: runtime.baseUrl,
@@ -72,7 +76,7 @@ Checkout backend running locally.
   API          ${runtime.baseUrl}
   DynamoDB     ${runtime.emulators.dynamodb}   SQS ${runtime.emulators.sqs}   S3 ${runtime.emulators.s3}
   SEFAZ        ${nfce.sefaz.autorizacao}${process.env.SEFAZ_URL ? ' (SEFAZ_URL)' : ' (simulator)'}
-  Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}
+  Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}${deadLetters ? `\n  Held         ${deadLetters} payment(s) wait in the dead-letter queue for an operator (GET /admin/dead-letters)` : ''}
 
 Try it (push table 2's tab, then pay it; repeat the POST until it answers 200):
   TOKEN=$(node -p 'require("${demoShown}").integrations[0].token')

@@ -2,6 +2,16 @@ import type { TaxDocument } from '../shared/documents.ts';
 import { formatReais } from '../shared/money.ts';
 import type { PaymentAmounts, PaymentRequest } from '../payments/request.ts';
 import { UF_CODES, type Catalog, type Emitter, type IcmsRule, type PisCofinsRule, type TaxProfile } from './fiscal.ts';
+import {
+  ibsCbsApplies,
+  ibsCbsBase,
+  ibsCbsLine,
+  ibsCbsSettings,
+  ibsCbsTotals,
+  ratesFor,
+  type IbsCbsLine,
+  type IbsCbsTotals,
+} from './ibs-cbs.ts';
 import { accessKey } from './key.ts';
 import { schemaText } from './text.ts';
 
@@ -56,6 +66,8 @@ export interface Det {
   cProd: string;
   xProd: string;
   ncm: string;
+  /** 7 digits, for ICMS-ST items (and any item whose catalog entry has one). */
+  cest?: string;
   cBenef?: string;
   cfop: string;
   unit: string;
@@ -67,6 +79,8 @@ export interface Det {
   icms: IcmsLine;
   pis: PisCofinsLine;
   cofins: PisCofinsLine;
+  /** `imposto/IBSCBS` (NT 2025.002-RTC): present when the emitter's CRT and dhEmi call for it (ibs-cbs.ts). */
+  ibsCbs?: IbsCbsLine;
   vTotTrib: number;
   /** Unknown sku: the catalog's default profile was used. */
   defaulted: boolean;
@@ -74,9 +88,15 @@ export interface Det {
 
 export interface DetPag {
   tPag: string;
+  /** Always with tPag 99 (NT 2020.006 / 2023.004: "Outros" must be described). */
   xPag?: string;
+  /** Centavos: for cash, what the customer handed over (the change is in vTroco). */
   vPag: number;
-  /** Card group: POS payments are not integrated with the store's system (tpIntegra 2). */
+  /**
+   * Card group: cards, vouchers and PIX (tPag 17, NT 2025.001; SEFAZ rejection 391 without it).
+   * POS payments are not integrated with the store's system (tpIntegra 2), so no acquirer CNPJ or
+   * cAut; tBand only when the brand is known for sure.
+   */
   card?: { tpIntegra: 2; tBand?: string };
 }
 
@@ -97,6 +117,10 @@ export interface NfceDocument {
     vCOFINS: number;
     vNF: number;
     vTotTrib: number;
+    /** `IBSCBSTot`, the sums of the items' IBS/CBS: present exactly when the items carry `IBSCBS` (SEFAZ 1118 / 1119). */
+    ibsCbs?: IbsCbsTotals;
+    /** `vNFTot` (centavos), with `ibsCbs` unless configured `omit`: vNF while IBS/CBS are "por fora" (2026). */
+    vNFTot?: number;
   };
   pag: DetPag[];
   vTroco: number;
@@ -121,6 +145,12 @@ export function itemTotal(item: Pick<OrderItem, 'quantity' | 'unitPrice'>): numb
   return Math.round((item.quantity * item.unitPrice) / 10_000);
 }
 
+/**
+ * The NFC-e's content. Throws {@link OrderAmountMismatch} when the items do not make the payment's
+ * orderAmount, `IbsCbsRateMissing` (ibs-cbs.ts) when the NFC-e needs an IBS/CBS rate of dhEmi's
+ * year that no configuration gives, and a plain Error for what would be a bug (text the NFC-e
+ * cannot carry, payments that do not settle vNF).
+ */
 export function buildDocument(input: NfceInput): NfceDocument {
   const { emitter, catalog, numbering, order, payment } = input;
   const itemsTotal = order.items.reduce((sum, item) => sum + itemTotal(item), 0);
@@ -167,6 +197,11 @@ export function buildDocument(input: NfceInput): NfceDocument {
     lines.map((l) => l.vProd),
   );
 
+  // IBS/CBS (NT 2025.002-RTC): by the emitter's CRT and dhEmi; the rates of dhEmi's year.
+  const ibsCbs = ibsCbsSettings(catalog.ibsCbs);
+  const withIbsCbs = ibsCbsApplies(ibsCbs, emitter.crt, numbering.dhEmi);
+  const rates = withIbsCbs ? ratesFor(ibsCbs, numbering.dhEmi) : undefined;
+
   const tax = { federal: 0, state: 0, municipal: 0 };
   const det: Det[] = lines.map((line, i) => {
     const vDesc = discounts[i]!;
@@ -179,11 +214,31 @@ export function buildDocument(input: NfceInput): NfceDocument {
     tax.state += state;
     tax.municipal += municipal;
     const homologationFirst = emitter.tpAmb === 2 && i === 0;
+    const icms = icmsLine(line.profile.icms, base);
+    const pis = pisCofinsLine(line.profile.pis, base);
+    const cofins = pisCofinsLine(line.profile.cofins, base);
+    const ibsCbsItem = rates
+      ? ibsCbsLine(
+          line.profile.ibsCbs ?? ibsCbs.default,
+          rates,
+          ibsCbsBase(
+            {
+              vProd: line.vProd,
+              vDesc,
+              vICMS: 'vICMS' in icms ? icms.vICMS : 0,
+              vPIS: 'value' in pis ? pis.value : 0,
+              vCOFINS: 'value' in cofins ? cofins.value : 0,
+            },
+            ibsCbs.baseDeducts,
+          ),
+        )
+      : undefined;
     return {
       nItem: i + 1,
       cProd: requiredText(line.code, 60, `item ${i + 1}'s code`),
       xProd: homologationFirst ? HOMOLOGATION_FIRST_ITEM : requiredText(line.name, 120, `item ${i + 1}'s name`),
       ncm: line.profile.ncm,
+      ...(line.profile.cest ? { cest: line.profile.cest } : {}),
       ...(line.profile.cBenef ? { cBenef: line.profile.cBenef } : {}),
       cfop: line.profile.cfop,
       unit: requiredText(line.unit, 6, `item ${i + 1}'s unit`),
@@ -192,9 +247,10 @@ export function buildDocument(input: NfceInput): NfceDocument {
       vProd: line.vProd,
       vDesc,
       origin: line.profile.origin,
-      icms: icmsLine(line.profile.icms, base),
-      pis: pisCofinsLine(line.profile.pis, base),
-      cofins: pisCofinsLine(line.profile.cofins, base),
+      icms,
+      pis,
+      cofins,
+      ...(ibsCbsItem ? { ibsCbs: ibsCbsItem } : {}),
       vTotTrib: federal + state + municipal,
       defaulted: line.defaulted,
     };
@@ -203,18 +259,25 @@ export function buildDocument(input: NfceInput): NfceDocument {
   const sum = (pick: (d: Det) => number) => det.reduce((total, d) => total + pick(d), 0);
   const vProd = sum((d) => d.vProd);
   const vDesc = sum((d) => d.vDesc);
-  const totals = {
+  const vNF = vProd - vDesc;
+  const ibsCbsTot = withIbsCbs ? ibsCbsTotals(det.map((d) => d.ibsCbs!)) : undefined;
+  const totals: NfceDocument['totals'] = {
     vBC: sum((d) => ('vBC' in d.icms ? d.icms.vBC : 0)),
     vICMS: sum((d) => ('vICMS' in d.icms ? d.icms.vICMS : 0)),
     vProd,
     vDesc,
     vPIS: sum((d) => ('value' in d.pis ? d.pis.value : 0)),
     vCOFINS: sum((d) => ('value' in d.cofins ? d.cofins.value : 0)),
-    vNF: vProd - vDesc,
+    // In 2026 IBS/CBS are "por fora": they enter neither vProd nor vNF (NT 2025.002-RTC).
+    vNF,
     vTotTrib: sum((d) => d.vTotTrib),
+    ...(ibsCbsTot ? { ibsCbs: ibsCbsTot } : {}),
+    ...(ibsCbsTot && ibsCbs.vNFTot !== 'omit'
+      ? { vNFTot: ibsCbs.vNFTot === 'vNF' ? vNF : vNF + ibsCbsTot.vIBS + ibsCbsTot.vCBS }
+      : {}),
   };
 
-  const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts);
+  const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts, vNF);
   const cUF = UF_CODES[emitter.address.uf];
   const yearMonth = numbering.dhEmi.slice(2, 4) + numbering.dhEmi.slice(5, 7);
   const chave = accessKey({
@@ -306,25 +369,38 @@ function pisCofinsLine(rule: PisCofinsRule, base: number): PisCofinsLine {
   return { kind: 'NT', cst: rule.cst };
 }
 
-/** Order Mesa method → tPag (Manual de Orientação do Contribuinte, NT 2020.006 / 2023.004). */
-const T_PAG: Record<PaymentRequest['paymentObject']['methods'][number]['method'], { tPag: string; xPag?: string; card?: true }> =
-  {
-    CASH: { tPag: '01' },
-    CREDIT: { tPag: '03', card: true },
-    DEBIT: { tPag: '04', card: true },
-    CREDIT_DEBIT: { tPag: '03', card: true },
-    FOOD_VOUCHER: { tPag: '10', card: true },
-    MEAL_VOUCHER: { tPag: '11', card: true },
-    PIX: { tPag: '17' },
-    DIGITAL_WALLET: { tPag: '18' },
-    REDEEM: { tPag: '19' },
-    PREPAID_REDEEM: { tPag: '05' },
-    COUPON: { tPag: '99', xPag: 'Cupom' },
-    OTHER: { tPag: '99', xPag: 'Outros' },
-  };
+type Method = PaymentRequest['paymentObject']['methods'][number];
 
-/** Card brand → tBand. */
-const T_BAND: Record<string, string> = {
+/**
+ * Order Mesa method → tPag (MOC 4.00 field YA02, tPag table of NT 2020.006 / NT 2023.004) and its
+ * detPag's `card` group:
+ * - `brand`: cards (03, 04) and meal / food vouchers (10, 11): `card` with `tBand` when the brand is
+ *   known. NFC-e cards without `card` are rejected (391).
+ * - `pix`: PIX (17): `card` too — NT 2025.001 extends rejection 391 to tPag 17 — with no tBand (a
+ *   PIX has no card brand).
+ * - tPag 99 always carries `xPag` (NT 2023.004: "99 - Outros" must be described).
+ */
+const T_PAG: Record<Method['method'], { tPag: string; xPag?: string; card?: 'brand' | 'pix' }> = {
+  CASH: { tPag: '01' },
+  CREDIT: { tPag: '03', card: 'brand' },
+  DEBIT: { tPag: '04', card: 'brand' },
+  CREDIT_DEBIT: { tPag: '03', card: 'brand' },
+  FOOD_VOUCHER: { tPag: '10', card: 'brand' },
+  MEAL_VOUCHER: { tPag: '11', card: 'brand' },
+  PIX: { tPag: '17', card: 'pix' },
+  DIGITAL_WALLET: { tPag: '18' },
+  REDEEM: { tPag: '19' },
+  PREPAID_REDEEM: { tPag: '05' },
+  COUPON: { tPag: '99', xPag: 'Cupom' },
+  OTHER: { tPag: '99', xPag: 'Outros' },
+};
+
+/**
+ * Order Mesa `brand` → tBand (MOC 4.00 field YA06; table 01 Visa … 27 Ticket, 99 Outros). A brand
+ * the table has no code for (Agicard, Credsystem, Avista) and `OTHER` are 99 "Outros", which is
+ * what they are.
+ */
+const T_BAND: Record<NonNullable<Method['brand']>, string> = {
   VISA: '01',
   MASTERCARD: '02',
   AMEX: '03',
@@ -351,18 +427,91 @@ const T_BAND: Record<string, string> = {
   OTHER: '99',
 };
 
-function payments(
-  methods: PaymentRequest['paymentObject']['methods'],
-  amounts: PaymentAmounts,
-): { pag: DetPag[]; vTroco: number } {
+/**
+ * Brand names the free-text `methodInfo` may hold (the seed sends `"VISA"`), normalized by
+ * {@link brandName}: only a text that is exactly one of these names (give or take words such as
+ * "Cartão", "Crédito", "Débito") gives a tBand; anything else ("Visa/Master", "Ticket Restaurante",
+ * "Outros") gives none, never a guess.
+ */
+const BRAND_NAMES: Record<string, string> = {
+  VISA: '01',
+  'VISA ELECTRON': '01',
+  MASTERCARD: '02',
+  MASTER: '02',
+  MAESTRO: '02',
+  AMEX: '03',
+  'AMERICAN EXPRESS': '03',
+  SOROCRED: '04',
+  SOROCARD: '04',
+  DINERS: '05',
+  'DINERS CLUB': '05',
+  ELO: '06',
+  HIPERCARD: '07',
+  AURA: '08',
+  CABAL: '09',
+  ALELO: '10',
+  BANESCARD: '11',
+  'BANES CARD': '11',
+  CALCARD: '12',
+  CREDZ: '13',
+  DISCOVER: '14',
+  GOODCARD: '15',
+  'GOOD CARD': '15',
+  GREENCARD: '16',
+  'GREEN CARD': '16',
+  HIPER: '17',
+  JCB: '18',
+  MAIS: '19',
+  MAXVAN: '20',
+  POLICARD: '21',
+  REDECOMPRAS: '22',
+  'REDE COMPRAS': '22',
+  SODEXO: '23',
+  VALECARD: '24',
+  'VALE CARD': '24',
+  VEROCHEQUE: '25',
+  VR: '26',
+  'VR BENEFICIOS': '26',
+  TICKET: '27',
+  AGICARD: '99',
+  CREDSYSTEM: '99',
+  AVISTA: '99',
+};
+
+/** Words around a brand that do not change it: "Cartão Visa Crédito" is Visa. */
+const GENERIC_WORDS = new Set(['CARTAO', 'CREDITO', 'DEBITO', 'CREDIT', 'DEBIT', 'DE', 'BANDEIRA', 'REFEICAO', 'ALIMENTACAO']);
+
+/** `" Cartão  Mastercard - Débito"` → `"MASTERCARD"`: accents off, upper case, generic words out. */
+function brandName(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter((word) => word !== '' && !GENERIC_WORDS.has(word))
+    .join(' ');
+}
+
+/** tBand of a card payment: its `brand` when it names one, else a brand `methodInfo` names exactly, else none. */
+export function cardBrand(method: Pick<Method, 'brand' | 'methodInfo'>): string | undefined {
+  if (method.brand && method.brand !== 'OTHER') return T_BAND[method.brand];
+  const named = method.methodInfo ? brandName(method.methodInfo) : '';
+  if (named && Object.hasOwn(BRAND_NAMES, named)) return BRAND_NAMES[named];
+  return method.brand === 'OTHER' ? T_BAND.OTHER : undefined;
+}
+
+/**
+ * The detPag list and vTroco. Cash: vPag is what the customer handed over (`changeFor`) and the
+ * change goes in vTroco; the request's validation allows change only with cash and makes the
+ * methods add up to the total, so Σ vPag − vTroco = vNF for every mix (SEFAZ 865: payments below
+ * the total; 866: above it without change). Checked again here: a bug must not reach SEFAZ.
+ */
+function payments(methods: Method[], amounts: PaymentAmounts, vNF: number): { pag: DetPag[]; vTroco: number } {
   const pag = methods.map((method, i): DetPag => {
     const mapping = T_PAG[method.method];
     const { value, changeFor, change } = amounts.methods[i]!;
-    // Cash: vPag is what the customer handed over; the change goes in vTroco.
     const vPag = method.method === 'CASH' && changeFor !== null ? value + change : value;
-    // The seed's example sends the brand in methodInfo: read it from there when brand is absent.
-    const brand = method.brand ?? method.methodInfo?.trim().toUpperCase();
-    const tBand = brand ? T_BAND[brand] : undefined;
+    const tBand = mapping.card === 'brand' ? cardBrand(method) : undefined;
     return {
       tPag: mapping.tPag,
       ...(mapping.xPag ? { xPag: mapping.xPag } : {}),
@@ -370,7 +519,15 @@ function payments(
       ...(mapping.card ? { card: { tpIntegra: 2 as const, ...(tBand ? { tBand } : {}) } } : {}),
     };
   });
-  return { pag, vTroco: amounts.methods.reduce((sum, m) => sum + m.change, 0) };
+  const vTroco = amounts.methods.reduce((sum, m) => sum + m.change, 0);
+  const cash = pag.filter((p) => p.tPag === '01').reduce((sum, p) => sum + p.vPag, 0);
+  const paid = pag.reduce((sum, p) => sum + p.vPag, 0);
+  if (paid - vTroco !== vNF || vTroco > cash) {
+    throw new Error(
+      `the payments do not settle the NFC-e: Σ vPag ${formatReais(paid)} − vTroco ${formatReais(vTroco)} ≠ vNF ${formatReais(vNF)} or change beyond the cash handed over (${formatReais(cash)})`,
+    );
+  }
+  return { pag, vTroco };
 }
 
 const KEY_LABEL = { TABLE: 'Mesa', CARD: 'Comanda', ORDER_ID: 'Pedido' } as const;

@@ -7,6 +7,7 @@ import { ClientError } from '../shared/http.ts';
 import { httpRoute } from '../shared/middleware.ts';
 import { fieldErrors } from '../shared/validation.ts';
 import { DynamoInvoices, S3Documents } from './invoices.ts';
+import { ACCESS_KEY_PATTERN } from './key.ts';
 import { renderReceipt } from './receipt.ts';
 
 const env = readEnv({
@@ -16,7 +17,10 @@ const env = readEnv({
 const invoices = new DynamoInvoices(dynamo(), env[envName.table('invoices')] as string);
 const documents = new S3Documents(s3(), env[envName.bucket('fiscal')] as string);
 
-const pathSchema = z.object({ invoiceKey: z.string().regex(/^\d{44}$/, { message: 'must be the 44-digit access key' }) });
+// 44 digits, or letters in positions 7–18 when the emitter's CNPJ is alphanumeric (NT 2026.004).
+const pathSchema = z.object({
+  invoiceKey: z.string().regex(ACCESS_KEY_PATTERN, { message: 'must be the 44-character access key' }),
+});
 const querySchema = z.object({ columns: z.enum(['32', '48']).default('32') });
 
 /**

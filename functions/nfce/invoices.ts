@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
 import { z } from 'zod';
 import { saoPauloIso } from '../shared/time.ts';
 import type { DocumentStore, InvoiceIndex } from './issuer.ts';
+import { nProtSchema } from './sefaz.ts';
 
 /** Fiscal XML in the fiscal bucket (versioned, kept six years). */
 export class S3Documents implements DocumentStore {
@@ -25,12 +26,14 @@ export class S3Documents implements DocumentStore {
 }
 
 export const invoiceSchema = z.object({
-  chave: z.string().regex(/^\d{44}$/),
+  /** TChNFe: letters in positions 7–18 for an alphanumeric CNPJ (NT 2026.004). */
+  chave: z.string().regex(/^[0-9]{6}[0-9A-Z]{12}[0-9]{26}$/),
   integrationHubServiceId: z.string(),
   paymentId: z.string(),
   nfeProcKey: z.string(),
   signedKey: z.string(),
-  nProt: z.string(),
+  /** 15 or 17 digits (TProt). */
+  nProt: nProtSchema,
 });
 export type Invoice = z.infer<typeof invoiceSchema>;
 

@@ -11,7 +11,13 @@ import { buildDocument, itemTotal, type Det, type NfceDocument } from './documen
 import { randomCNF } from './key.ts';
 import type { NumberSource } from './numbering.ts';
 import { renderReceipt } from './receipt.ts';
-import { SefazUnavailable, type AuthorizationAnswer, type ClientTls } from './sefaz.ts';
+import {
+  authorizationMessageBytes,
+  MAX_MESSAGE_BYTES,
+  SefazUnavailable,
+  type AuthorizationAnswer,
+  type ClientTls,
+} from './sefaz.ts';
 import { enviNFe, nfeProc, signNfce, type SignedNfce } from './xml.ts';
 
 /**
@@ -202,6 +208,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   }));
   let document: NfceDocument;
   let signed: SignedNfce;
+  let lot: string;
   try {
     document = buildDocument({
       emitter,
@@ -221,6 +228,14 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
       verProc: deps.verProc,
     });
     signed = signNfce(document, certificate);
+    lot = enviNFe(String(numbering.nNF), signed.nfeXml);
+    // SEFAZ would refuse it (214): nothing is sent and the number is withdrawn instead.
+    const bytes = authorizationMessageBytes(lot);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      throw new Error(
+        `the NFC-e message is ${Math.ceil(bytes / 1024)} KB and SEFAZ takes at most ${MAX_MESSAGE_BYTES / 1024} KB: split the tab into smaller orders`,
+      );
+    }
   } catch (error) {
     throw new DocumentFailure(error);
   }
@@ -237,7 +252,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   await deps.numbering.beginSend(record.paymentId, attempt, saoPauloIso(deps.now()));
   let answer: AuthorizationAnswer;
   try {
-    answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(numbering.nNF), signed.nfeXml), tls);
+    answer = await deps.authorize(emitter.urls.autorizacao, lot, tls);
   } catch (error) {
     // A connection never made sent nothing: the number stays withdrawable.
     if (error instanceof SefazUnavailable && !error.reachedSefaz) await deps.numbering.notSent(record.paymentId, attempt);

@@ -1,4 +1,5 @@
 import { DOMParser, onErrorStopParsing, type Element } from '@xmldom/xmldom';
+import { ACCESS_KEY_PATTERN } from './key.ts';
 import {
   center,
   decimal,
@@ -104,8 +105,10 @@ function readNfce(xml: string): Nfce {
 
   const model = ide.need('mod');
   if (model && model !== '65') problems.add(`NFe/infNFe/ide/mod ${model} is not an NFC-e (65)`);
-  const key = /^NFe(\d{44})$/.exec(inf.attribute('Id'))?.[1] ?? '';
-  if (inf.exists && !key) problems.add('NFe/infNFe/@Id is not "NFe" followed by the 44-digit key');
+  // An emitter with an alphanumeric CNPJ (NT 2026.004) has letters in the key's positions 7–18.
+  const id = /^NFe(.{44})$/.exec(inf.attribute('Id'))?.[1] ?? '';
+  const key = ACCESS_KEY_PATTERN.test(id) ? id : '';
+  if (inf.exists && !key) problems.add('NFe/infNFe/@Id is not "NFe" followed by the 44-character key');
   // Not printed (the POS app prints the image of invoiceDetails.qrCode), but a receipt without it is useless.
   supl.need('qrCode');
 
@@ -337,9 +340,9 @@ function paymentsSection(nfce: Nfce, columns: number): string[] {
   ];
 }
 
-/** The key in 11 groups of 4 digits, spread evenly over as few lines as the width needs (6 + 5). */
+/** The key in 11 groups of 4 characters, spread evenly over as few lines as the width needs (6 + 5). */
 function keySection(nfce: Nfce, columns: number): string[] {
-  const groups = nfce.key.match(/\d{4}/g) ?? [];
+  const groups = nfce.key.match(/[0-9A-Z]{4}/g) ?? [];
   const perLine = Math.ceil(groups.length / wrap(groups.join(' '), columns).length);
   const keyLines = [];
   for (let i = 0; i < groups.length; i += perLine) keyLines.push(groups.slice(i, i + perLine).join(' '));

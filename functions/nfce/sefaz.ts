@@ -47,12 +47,14 @@ export interface AuthorizationAnswer {
   };
 }
 
-const answerSchema = z.object({ cStat: z.string().regex(/^\d{3}$/), xMotivo: z.string().min(1) });
+/** TStat: 3 or 4 digits (PL_010: the 4-digit codes are the Reforma Tributária's rejections, e.g. 1115). */
+export const cStatSchema = z.string().regex(/^[0-9]{3,4}$/);
+/** TProt: 15 or 17 digits (SEFAZ-SP answers NFC-e with 17). */
+export const nProtSchema = z.string().regex(/^(?:[0-9]{15}|[0-9]{17})$/);
+
+const answerSchema = z.object({ cStat: cStatSchema, xMotivo: z.string().min(1) });
 const protocolSchema = answerSchema.extend({
-  nProt: z
-    .string()
-    .regex(/^\d{15}$/)
-    .optional(),
+  nProt: nProtSchema.optional(),
   dhRecbto: z.string().min(1),
 });
 
@@ -61,6 +63,14 @@ type Options = { tls?: ClientTls; timeoutMs: number };
 const envelope = (wsdl: string, message: string) =>
   `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_NS}"><soap:Body>` +
   `<nfeDadosMsg xmlns="${wsdl}">${message}</nfeDadosMsg></soap:Body></soap:Envelope>`;
+
+/** SEFAZ refuses a message over 500 KB (rejection 214, "Tamanho da mensagem excedeu o limite estabelecido"). */
+export const MAX_MESSAGE_BYTES = 500 * 1024;
+
+/** The size of the NFeAutorizacao4 message that carries `enviNFeXml`, in bytes. */
+export function authorizationMessageBytes(enviNFeXml: string): number {
+  return Buffer.byteLength(envelope(WSDL, enviNFeXml), 'utf8');
+}
 
 export async function authorize(url: string, enviNFeXml: string, options: Options): Promise<AuthorizationAnswer> {
   const body = await post(

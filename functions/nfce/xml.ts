@@ -3,6 +3,7 @@ import { DOMImplementation, XMLSerializer, type Document, type Element } from '@
 import { C14nCanonicalization } from 'xml-crypto';
 import { formatReais } from '../shared/money.ts';
 import type { Det, NfceDocument, PisCofinsLine } from './document.ts';
+import type { IbsCbsLine, IbsCbsPart, IbsCbsTotals } from './ibs-cbs.ts';
 import { qrCodeV2 } from './qrcode.ts';
 
 /**
@@ -160,7 +161,8 @@ function renderInfNFe(b: Builder, infNFe: Element, d: NfceDocument): void {
 
   const t = d.totals;
   const zero = reais(0);
-  b.group(b.el(infNFe, 'total'), 'ICMSTot', {
+  const total = b.el(infNFe, 'total');
+  b.group(total, 'ICMSTot', {
     vBC: reais(t.vBC),
     vICMS: reais(t.vICMS),
     vICMSDeson: zero,
@@ -182,6 +184,8 @@ function renderInfNFe(b: Builder, infNFe: Element, d: NfceDocument): void {
     vNF: reais(t.vNF),
     vTotTrib: reais(t.vTotTrib),
   });
+  if (t.ibsCbs) renderIbsCbsTot(b, total, t.ibsCbs);
+  if (t.vNFTot !== undefined) b.el(total, 'vNFTot', reais(t.vNFTot));
   b.group(infNFe, 'transp', { modFrete: 9 });
 
   const pag = b.el(infNFe, 'pag');
@@ -206,6 +210,8 @@ function renderDet(b: Builder, infNFe: Element, item: Det): void {
     cEAN: 'SEM GTIN',
     xProd: item.xProd,
     NCM: item.ncm,
+    // In the XSD's optional sequence CEST, indEscala, CNPJFab, after NCM / NVE and before cBenef.
+    CEST: item.cest,
     cBenef: item.cBenef,
     CFOP: item.cfop,
     uCom: item.unit,
@@ -256,6 +262,50 @@ function renderDet(b: Builder, infNFe: Element, item: Det): void {
   }
   renderPisCofins(b, imposto, 'PIS', item.pis);
   renderPisCofins(b, imposto, 'COFINS', item.cofins);
+  // Last in imposto: after COFINS (COFINSST, ICMSUFDest and IS do not apply to a restaurant's sale).
+  if (item.ibsCbs) renderIbsCbs(b, imposto, item.ibsCbs);
+}
+
+/**
+ * `imposto/IBSCBS` (`TTribNFe`, DFeTiposBasicos_v1.00.xsd of PL_010e): CST, cClassTrib, then for a
+ * taxed item `gIBSCBS` (`TCIBS_NFe`): vBC, gIBSUF {pIBSUF, gRed?, vIBSUF}, gIBSMun {pIBSMun, gRed?,
+ * vIBSMun}, vIBS, gCBS {pCBS, gRed?, vCBS}. Rates with 4 decimals, values with 2.
+ */
+function renderIbsCbs(b: Builder, imposto: Element, line: IbsCbsLine): void {
+  const group = b.el(imposto, 'IBSCBS');
+  b.el(group, 'CST', line.cst);
+  b.el(group, 'cClassTrib', line.cClassTrib);
+  if (!line.taxed) return;
+  const g = b.el(group, 'gIBSCBS');
+  b.el(g, 'vBC', reais(line.vBC));
+  const part = (parent: Element, name: string, tax: string, p: IbsCbsPart) => {
+    const el = b.el(parent, name);
+    b.el(el, `p${tax}`, rate4(p.rate));
+    if (p.reduction) b.group(el, 'gRed', { pRedAliq: rate4(p.reduction.pRedAliq), pAliqEfet: rate4(p.reduction.pAliqEfet) });
+    b.el(el, `v${tax}`, reais(p.value));
+  };
+  part(g, 'gIBSUF', 'IBSUF', line.ibsUF);
+  part(g, 'gIBSMun', 'IBSMun', line.ibsMun);
+  b.el(g, 'vIBS', reais(line.vIBS));
+  part(g, 'gCBS', 'CBS', line.cbs);
+}
+
+/**
+ * `total/IBSCBSTot` (`TIBSCBSMonoTot`): vBCIBSCBS, gIBS {gIBSUF {vDif, vDevTrib, vIBSUF}, gIBSMun
+ * {…, vIBSMun}, vIBS, vCredPres, vCredPresCondSus}, gCBS {vDif, vDevTrib, vCBS, vCredPres,
+ * vCredPresCondSus}. No deferral, devolution or presumed credit in a restaurant's sale: zeros.
+ */
+function renderIbsCbsTot(b: Builder, total: Element, t: IbsCbsTotals): void {
+  const zero = reais(0);
+  const tot = b.el(total, 'IBSCBSTot');
+  b.el(tot, 'vBCIBSCBS', reais(t.vBCIBSCBS));
+  const gIBS = b.el(tot, 'gIBS');
+  b.group(gIBS, 'gIBSUF', { vDif: zero, vDevTrib: zero, vIBSUF: reais(t.vIBSUF) });
+  b.group(gIBS, 'gIBSMun', { vDif: zero, vDevTrib: zero, vIBSMun: reais(t.vIBSMun) });
+  b.el(gIBS, 'vIBS', reais(t.vIBS));
+  b.el(gIBS, 'vCredPres', zero);
+  b.el(gIBS, 'vCredPresCondSus', zero);
+  b.group(tot, 'gCBS', { vDif: zero, vDevTrib: zero, vCBS: reais(t.vCBS), vCredPres: zero, vCredPresCondSus: zero });
 }
 
 function renderPisCofins(b: Builder, imposto: Element, tax: 'PIS' | 'COFINS', line: PisCofinsLine): void {

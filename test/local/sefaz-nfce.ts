@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import type { A1Certificate } from '../../functions/nfce/certificate.ts';
+import { addIbsCbs, type IbsCbsOptions } from '../support/ibscbs.ts';
 
 /**
  * Test-only: valid signed NFC-e documents for the SEFAZ simulator, made from the seed's infNFe
@@ -27,6 +28,15 @@ export interface NfceOptions {
   tpAmb?: '1' | '2';
   /** 9: offline contingency. */
   tpEmis?: '1' | '9';
+  /** ide/dhEmi (and the key's AAMM); now in Brasília time by default. */
+  dhEmi?: string;
+  /** emit/CRT; the seed's 3 by default. */
+  crt?: '1' | '2' | '3' | '4';
+  /**
+   * IBS/CBS groups (test/support/ibscbs.ts) added before `edit`, 2026 rates by default: the seed is
+   * a CRT 3 emitter's, which must carry them from 2026-08-03. false: none.
+   */
+  ibsCbs?: IbsCbsOptions | false;
   /** Changes to infNFe before the key is composed (fields, totals…). */
   edit?: (infNFe: Element) => void;
   /** Changes to infNFe after the key and cDV are set, before signing (to break the key). */
@@ -46,9 +56,9 @@ export function brasiliaNow(): string {
   return `${new Date(Date.now() - 3 * 3_600_000).toISOString().slice(0, 19)}-03:00`;
 }
 
-/** Modulo 11, weights 2..9 from the right (spec: the seed's key has cDV 3). */
+/** Modulo 11, weights 2..9 from the right, each character as ASCII − 48 (spec: the seed's key has cDV 3). */
 export function mod11(digits: string): string {
-  const sum = [...digits].reverse().reduce((total, digit, i) => total + Number(digit) * (2 + (i % 8)), 0);
+  const sum = [...digits].reverse().reduce((total, digit, i) => total + (digit.charCodeAt(0) - 48) * (2 + (i % 8)), 0);
   return String(sum % 11 < 2 ? 0 : 11 - (sum % 11));
 }
 
@@ -88,7 +98,7 @@ export function signedNfce(options: NfceOptions): SignedNfce {
   const seed = new DOMParser().parseFromString(readFileSync(SEED, 'utf8'), 'text/xml');
   const infNFe = seed.getElementsByTagNameNS(NFE_NS, 'infNFe')[0]!;
   const tpAmb = options.tpAmb ?? '2';
-  const dhEmi = brasiliaNow();
+  const dhEmi = options.dhEmi ?? brasiliaNow();
   const fields = {
     cUF: '35',
     cNF: options.cNF ?? String(10_000_000 + ((options.nNF * 7919) % 89_999_999)),
@@ -101,6 +111,8 @@ export function signedNfce(options: NfceOptions): SignedNfce {
   setText(infNFe, 'ide/dhEmi', dhEmi);
   setText(infNFe, 'ide/tpAmb', tpAmb);
   setText(infNFe, 'emit/CNPJ', options.cnpj);
+  if (options.crt) setText(infNFe, 'emit/CRT', options.crt);
+  if (options.ibsCbs !== false) addIbsCbs(infNFe, options.ibsCbs || {});
   options.edit?.(infNFe);
 
   const first43 = [

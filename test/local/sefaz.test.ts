@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestA1, openA1, type A1Certificate } from '../../functions/nfce/certificate.ts';
 import { checkDigit } from '../../lib/simulators/sefaz/access-key.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
+import { RATES_2027, reais } from '../support/ibscbs.ts';
 import { xmlsecMissing } from '../support/nfce.ts';
 import { sefazServices, startSefazSimulator, type SefazSimulator } from '../../lib/simulators/sefaz/index.ts';
 import {
@@ -28,7 +29,7 @@ import {
 } from './sefaz-nfce.ts';
 
 const projectRoot = resolve(import.meta.dirname, '../..');
-const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_009_V4');
+const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_010e_v1.01');
 const schemasAbsent = existsSync(schemasDir) ? undefined : `${schemasDir} is absent`;
 if (schemasAbsent) console.warn(`SEFAZ simulator tests run without XSD validation: ${schemasAbsent}`);
 const noXmlsec = xmlsecMissing();
@@ -135,17 +136,17 @@ function validates(xml: string, schema: string): void {
 }
 
 describe('NFeAutorizacao4', () => {
-  it('authorizes a valid NFC-e: lot 104, protocol 100 with a 15-digit nProt and the DigestValue', async () => {
+  it('authorizes a valid NFC-e: lot 104, protocol 100 with a 17-digit nProt and the DigestValue', async () => {
     const document = nfce();
     const result = await authorize(document.xml);
     expect(result).toMatchObject({ cStat: '104', xMotivo: 'Lote processado', tpAmb: '2', cUF: '35' });
     expect(result.dhRecbto).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-03:00$/);
     expect(result.prot).toEqual({
       tpAmb: '2',
-      verAplic: 'SP_NFCE_PL_009_V400',
+      verAplic: 'SP_NFCE_PL_010_V400',
       chNFe: document.chNFe,
       dhRecbto: result.dhRecbto,
-      nProt: expect.stringMatching(new RegExp(`^135${brasiliaNow().slice(2, 4)}\\d{10}$`)),
+      nProt: expect.stringMatching(new RegExp(`^135${brasiliaNow().slice(2, 4)}\\d{12}$`)),
       digVal: document.digestValue,
       cStat: '100',
       xMotivo: 'Autorizado o uso da NF-e',
@@ -556,7 +557,7 @@ describe('NFeConsultaProtocolo4', () => {
     expect(result.dhRecbto).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-03:00$/);
     expect(result.prot).toEqual({
       tpAmb: '2',
-      verAplic: 'SP_NFCE_PL_009_V400',
+      verAplic: 'SP_NFCE_PL_010_V400',
       chNFe: document.chNFe,
       dhRecbto: authorized.prot!.dhRecbto,
       nProt: authorized.prot!.nProt,
@@ -758,5 +759,413 @@ describe('control', () => {
 describe('access key', () => {
   it("computes the seed key's check digit", () => {
     expect(checkDigit('3524088237307700017165001000411244119459462')).toBe('3');
+  });
+});
+
+/** Every element `name` below `parent`, in document order. */
+const all = (parent: Element, name: string): Element[] => [...parent.getElementsByTagNameNS(NFE_NS, name)];
+/** The text of the first `path` below `parent` (each step the first descendant of that name). */
+const textAt = (parent: Element, path: string): string =>
+  path.split('/').reduce((element, name) => all(element, name)[0]!, parent).textContent ?? '';
+/** Elements in the NF-e namespace from `xml`, to insert with `parent.insertBefore`. */
+function fragment(parent: Element, xml: string): Element[] {
+  const wrapper = new DOMParser().parseFromString(`<x xmlns="${NFE_NS}">${xml}</x>`, 'text/xml').documentElement!;
+  return [...wrapper.childNodes]
+    .filter((node) => node.nodeType === 1)
+    .map((node) => parent.ownerDocument!.importNode(node, true) as Element);
+}
+/** Replaces det `index`'s ICMS group by `xml` (e.g. `<ICMS60>…</ICMS60>`). */
+function replaceIcms(infNFe: Element, index: number, xml: string): void {
+  const icms = all(all(infNFe, 'det')[index]!, 'ICMS')[0]!;
+  while (icms.firstChild) icms.removeChild(icms.firstChild);
+  for (const element of fragment(icms, xml)) icms.appendChild(element);
+}
+/** Item 2 (TAXA SERVICO) leaves ICMS00 (vBC 6.10, vICMS 0.18): ICMSTot without them. */
+function withoutItem2Icms(infNFe: Element): void {
+  setText(infNFe, 'total/ICMSTot/vBC', '53.68');
+  setText(infNFe, 'total/ICMSTot/vICMS', '9.66');
+}
+/** Adds a CEST after det `index`'s NCM. */
+function addCest(infNFe: Element, index: number, cest = '0300700'): void {
+  const ncm = all(all(infNFe, 'det')[index]!, 'NCM')[0]!;
+  ncm.parentNode!.insertBefore(fragment(ncm, `<CEST>${cest}</CEST>`)[0]!, ncm.nextSibling);
+}
+/** Sets a money text to its value plus `centavos` (e.g. shifting an IBS value and the totals along). */
+function shift(parent: Element, path: string, centavos: number): void {
+  const [whole = '0', fraction = ''] = textAt(parent, path).split('.');
+  setText(parent, path, reais(BigInt(whole + fraction.padEnd(2, '0')) + BigInt(centavos)));
+}
+
+describe('NT 2025.002-RTC: IBS / CBS', () => {
+  const expectRejection = async (xml: string, cStat: string, xMotivo: string) => {
+    const result = await authorize(xml);
+    expect(result).toMatchObject({ cStat: '104', xMotivo: 'Lote processado' });
+    expect(result.prot).toMatchObject({ cStat, xMotivo, nProt: undefined });
+    // PL_010e's TStat takes the 4-digit codes of the Reforma Tributária.
+    if (!schemasAbsent) validates(result.xml, 'retEnviNFe_v4.00.xsd');
+  };
+  const authorized = async (xml: string) => expect((await authorize(xml)).prot).toMatchObject({ cStat: '100' });
+  const MISSING = 'Rejeição: IBS/CBS não informado';
+
+  it('authorizes a 2026 NFC-e whose items carry IBSCBS at 0.10 % / 0 % / 0.90 % and whose IBSCBSTot sums them', async () => {
+    // The seed's items: 61.00 − ICMS 9.66 = 51.34 → IBS UF 0.05, CBS 0.46; 6.10 − 0.18 = 5.92 → 0.01, 0.05.
+    const document = nfce({ dhEmi: '2026-11-20T12:00:00-03:00' });
+    expect(textAt(new DOMParser().parseFromString(document.xml, 'text/xml').documentElement!, 'IBSCBSTot/vCBS')).toBe('0.51');
+    await authorized(document.xml);
+  });
+
+  it('1115: a CRT 3 NFC-e without IBSCBS from 2026-08-03 (dhEmi), not before', async () => {
+    const without = (dhEmi: string) => nfce({ dhEmi, ibsCbs: false }).xml;
+    await expectRejection(without('2026-11-20T12:00:00-03:00'), '1115', `${MISSING} [nItem: 1]`);
+    await expectRejection(without('2026-08-03T00:00:00-03:00'), '1115', `${MISSING} [nItem: 1]`);
+    await authorized(without('2026-08-02T23:59:59-03:00'));
+  });
+
+  it('1115: a CRT 1 (or 2, 4) NFC-e without IBSCBS from 2027-01-04, not in 2026', async () => {
+    await authorized(nfce({ crt: '1', dhEmi: '2026-07-15T12:00:00-03:00', ibsCbs: false }).xml);
+    await authorized(nfce({ crt: '4', dhEmi: '2027-01-03T23:00:00-03:00', ibsCbs: false }).xml);
+    await expectRejection(
+      nfce({ crt: '1', dhEmi: '2027-01-04T08:00:00-03:00', ibsCbs: false }).xml,
+      '1115',
+      `${MISSING} [nItem: 1]`,
+    );
+    await expectRejection(
+      nfce({ crt: '2', dhEmi: '2027-02-01T08:00:00-03:00', ibsCbs: false }).xml,
+      '1115',
+      `${MISSING} [nItem: 1]`,
+    );
+  });
+
+  it('1115 names the first item without the group', async () => {
+    const xml = nfce({ edit: (infNFe) => removeElement(all(infNFe, 'det')[1]!, 'IBSCBS') }).xml;
+    await expectRejection(xml, '1115', `${MISSING} [nItem: 2]`);
+  });
+
+  it('takes the dates per CRT from its options and from control.configure', async () => {
+    sefaz.control.configure({ ibsCbsRequiredFrom: { '1': '2026-07-01', '3': null } });
+    await expectRejection(
+      nfce({ crt: '1', dhEmi: '2026-07-15T12:00:00-03:00', ibsCbs: false }).xml,
+      '1115',
+      `${MISSING} [nItem: 1]`,
+    );
+    await authorized(nfce({ dhEmi: '2026-11-20T12:00:00-03:00', ibsCbs: false }).xml);
+    await sefaz.control.reset();
+    await expectRejection(nfce({ ibsCbs: false }).xml, '1115', `${MISSING} [nItem: 1]`);
+
+    const strict = await startSefazSimulator({ csc: { [CNPJ]: CSC }, rules: { ibsCbsRequiredFrom: { '1': '2026-01-01' } } });
+    try {
+      const result = await authorize(nfce({ crt: '1', dhEmi: '2026-03-01T12:00:00-03:00', ibsCbs: false }).xml, strict.url);
+      expect(result.prot).toMatchObject({ cStat: '1115', xMotivo: `${MISSING} [nItem: 1]` });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('1119: items with IBSCBS and no IBSCBSTot; 1118: IBSCBSTot and no item with IBSCBS', async () => {
+    await expectRejection(nfce({ ibsCbs: { totals: false } }).xml, '1119', 'Rejeição: Total de IBS e CBS não informado');
+    const totalsOnly = nfce({
+      crt: '1',
+      dhEmi: '2026-07-15T12:00:00-03:00',
+      edit: (infNFe) => all(infNFe, 'det').forEach((det) => removeElement(det, 'IBSCBS')),
+    }).xml;
+    await expectRejection(totalsOnly, '1118', 'Rejeição: Total de IBS e CBS informado indevidamente');
+  });
+
+  /** [rule, cStat, xMotivo, change to a valid 2026 document] */
+  const itemRules: [string, string, string, (infNFe: Element) => void][] = [
+    [
+      'an IBS UF rate other than 0.10 % in 2026',
+      '1026',
+      'Rejeição: Alíquota do IBS da UF inválida [nItem: 1]',
+      (infNFe) => setText(infNFe, 'gIBSUF/pIBSUF', '0.1500'),
+    ],
+    [
+      'a municipal IBS rate other than 0 % in 2026',
+      '1036',
+      'Rejeição: Alíquota do IBS do Município inválida [nItem: 1]',
+      (infNFe) => setText(infNFe, 'gIBSMun/pIBSMun', '0.0500'),
+    ],
+    [
+      'a CBS rate other than 0.90 % in 2026',
+      '1037',
+      'Rejeição: Alíquota da CBS inválida [nItem: 1]',
+      (infNFe) => setText(infNFe, 'gCBS/pCBS', '0.8000'),
+    ],
+    [
+      'a vIBSUF 0.02 off base × rate (item 2)',
+      '1041',
+      'Rejeição: Valor do IBS da UF difere do calculado [nItem: 2]',
+      (infNFe) => shift(all(infNFe, 'det')[1]!, 'gIBSUF/vIBSUF', 2),
+    ],
+    [
+      'a vIBSMun 0.02 off base × rate',
+      '1052',
+      'Rejeição: Valor do IBS Municipal difere do calculado [nItem: 1]',
+      (infNFe) => shift(infNFe, 'gIBSMun/vIBSMun', 2),
+    ],
+    [
+      'a vIBS that is not vIBSUF + vIBSMun',
+      '1150',
+      'Rejeição: Valor do IBS do Item (vIBS) difere do calculado [nItem: 1]',
+      (infNFe) => shift(infNFe, 'gIBSCBS/vIBS', 1),
+    ],
+    [
+      'a vCBS 0.02 off base × rate',
+      '1069',
+      'Rejeição: Valor da CBS difere do calculado [nItem: 1]',
+      (infNFe) => shift(infNFe, 'gCBS/vCBS', -2),
+    ],
+    [
+      'a vBCIBSCBS that is not the items’ bases',
+      '1076',
+      'Rejeição: Total da BC do IBS e da CBS difere da soma dos itens',
+      (infNFe) => shift(infNFe, 'IBSCBSTot/vBCIBSCBS', 1),
+    ],
+    [
+      'a total vIBSUF that is not the items’',
+      '1080',
+      'Rejeição: Total de IBS UF difere da soma dos itens',
+      (infNFe) => shift(infNFe, 'IBSCBSTot/gIBSUF/vIBSUF', 1),
+    ],
+    [
+      'a total vIBSMun that is not the items’',
+      '1084',
+      'Rejeição: Total de IBS Municipal difere da soma dos itens',
+      (infNFe) => shift(infNFe, 'IBSCBSTot/gIBSMun/vIBSMun', 1),
+    ],
+    [
+      'a total vIBS that is not the items’',
+      '1085',
+      'Rejeição: Total do IBS difere da soma do vIBS dos itens',
+      (infNFe) => shift(infNFe, 'IBSCBSTot/gIBS/vIBS', 1),
+    ],
+    [
+      'a total vCBS that is not the items’',
+      '1091',
+      'Rejeição: Total de CBS difere da soma dos itens',
+      (infNFe) => shift(infNFe, 'IBSCBSTot/gCBS/vCBS', -1),
+    ],
+  ];
+
+  it.each(itemRules)('rejects %s with %s', async (_, cStat, xMotivo, edit) => {
+    await expectRejection(nfce({ dhEmi: '2026-11-20T12:00:00-03:00', edit }).xml, cStat, xMotivo);
+    expect(sefaz.control.authorized()).toEqual([]);
+  });
+
+  it('accepts each value ±0.01 off base × rate (the totals following), and rates written with 2 decimals', async () => {
+    /** Item 1's value at `path` shifted, with item 1's vIBS and the totals shifted alike. */
+    const off = (centavos: number, tax: 'IBSUF' | 'CBS') => (infNFe: Element) => {
+      shift(infNFe, `g${tax}/v${tax}`, centavos);
+      shift(infNFe, `IBSCBSTot/g${tax}/v${tax}`, centavos);
+      if (tax === 'IBSUF') {
+        shift(infNFe, 'gIBSCBS/vIBS', centavos);
+        shift(infNFe, 'IBSCBSTot/gIBS/vIBS', centavos);
+      }
+    };
+    await authorized(nfce({ edit: off(1, 'IBSUF') }).xml);
+    await authorized(nfce({ edit: off(-1, 'IBSUF') }).xml);
+    await authorized(nfce({ edit: off(1, 'CBS') }).xml);
+    await authorized(nfce({ edit: off(-1, 'CBS') }).xml);
+    await authorized(
+      nfce({
+        edit: (infNFe) => {
+          for (const [name, value] of [
+            ['pIBSUF', '0.10'],
+            ['pIBSMun', '0'],
+            ['pCBS', '0.90'],
+          ] as const)
+            all(infNFe, name).forEach((element) => (element.textContent = value));
+        },
+      }).xml,
+    );
+  });
+
+  it('checks 2027 at 0.05 % / 0.05 %, the CBS only once configured', async () => {
+    const dhEmi = '2027-02-10T12:00:00-03:00';
+    await authorized(nfce({ dhEmi, ibsCbs: { rates: RATES_2027 } }).xml);
+    // The 2026 rates in 2027.
+    await expectRejection(nfce({ dhEmi }).xml, '1026', 'Rejeição: Alíquota do IBS da UF inválida [nItem: 1]');
+    await expectRejection(
+      nfce({ dhEmi, ibsCbs: { rates: { ...RATES_2027, ibsMun: '0.0000' } } }).xml,
+      '1036',
+      'Rejeição: Alíquota do IBS do Município inválida [nItem: 1]',
+    );
+    const cbs080 = () => nfce({ dhEmi, ibsCbs: { rates: { ...RATES_2027, cbs: '0.8000' } } }).xml;
+    await authorized(cbs080());
+    sefaz.control.configure({ ibsCbsRates: { '2027': { cbs: '0.90' } } });
+    await authorized(nfce({ dhEmi, ibsCbs: { rates: RATES_2027 } }).xml);
+    await expectRejection(cbs080(), '1037', 'Rejeição: Alíquota da CBS inválida [nItem: 1]');
+  });
+
+  it('recomputes with gRed’s effective rate and subtracts gDif’s vDif', async () => {
+    // Item 1 (base 51.34): CBS reduced 60 % → effective 0.36 % → 0.18; the IBS UF 100 % deferred → 0.00.
+    const edit = (infNFe: Element) => {
+      const gCBS = all(infNFe, 'gCBS')[0]!;
+      const vCBS = all(gCBS, 'vCBS')[0]!;
+      gCBS.insertBefore(fragment(gCBS, '<gRed><pRedAliq>60.0000</pRedAliq><pAliqEfet>0.3600</pAliqEfet></gRed>')[0]!, vCBS);
+      vCBS.textContent = '0.18';
+      shift(infNFe, 'IBSCBSTot/gCBS/vCBS', 18 - 46);
+      const gIBSUF = all(infNFe, 'gIBSUF')[0]!;
+      const vIBSUF = all(gIBSUF, 'vIBSUF')[0]!;
+      gIBSUF.insertBefore(fragment(gIBSUF, '<gDif><pDif>100.0000</pDif><vDif>0.05</vDif></gDif>')[0]!, vIBSUF);
+      vIBSUF.textContent = '0.00';
+      setText(infNFe, 'gIBSCBS/vIBS', '0.00');
+      shift(infNFe, 'IBSCBSTot/gIBSUF/vIBSUF', -5);
+      shift(infNFe, 'IBSCBSTot/gIBS/vIBS', -5);
+    };
+    // CST 000 takes neither group at the real SEFAZ (CST table, not simulated); the arithmetic is what is checked here.
+    await authorized(nfce({ edit }).xml);
+    await expectRejection(
+      nfce({ edit: (infNFe) => (edit(infNFe), setText(infNFe, 'gCBS/vCBS', '0.46'), shift(infNFe, 'IBSCBSTot/gCBS/vCBS', 28)) })
+        .xml,
+      '1069',
+      'Rejeição: Valor da CBS difere do calculado [nItem: 1]',
+    );
+  });
+});
+
+describe('payments, CEST and the Receita register', () => {
+  const rejected = async (xml: string, cStat: string, xMotivo: string) =>
+    expect((await authorize(xml)).prot).toMatchObject({ cStat, xMotivo, nProt: undefined });
+  const authorized = async (xml: string) => expect((await authorize(xml)).prot).toMatchObject({ cStat: '100' });
+  const CARD = 'Rejeição: Não informados os dados do cartão de crédito / débito nas Formas de Pagamento da Nota Fiscal';
+  const CEST = 'Rejeição: Operação com ICMS-ST sem informação do CEST';
+
+  it('391: PIX (tPag 17) and cards (03, 04) without the card group; cash needs none', async () => {
+    await authorized(nfce({ edit: (infNFe) => setText(infNFe, 'detPag/tPag', '17') }).xml);
+    for (const tPag of ['17', '03', '04']) {
+      const xml = nfce({ edit: (infNFe) => (setText(infNFe, 'detPag/tPag', tPag), removeElement(infNFe, 'detPag/card')) }).xml;
+      await rejected(xml, '391', CARD);
+    }
+    await authorized(
+      nfce({ edit: (infNFe) => (setText(infNFe, 'detPag/tPag', '01'), removeElement(infNFe, 'detPag/card')) }).xml,
+    );
+  });
+
+  it('865 / 866 over a mix of methods: cash and PIX', async () => {
+    /** Cash `cash`, then PIX with its card group for `pix`, and vTroco when given. */
+    const mixed = (cash: string, pix: string, vTroco?: string) =>
+      nfce({
+        edit: (infNFe) => {
+          const pag = all(infNFe, 'pag')[0]!;
+          while (pag.firstChild) pag.removeChild(pag.firstChild);
+          const change = vTroco === undefined ? '' : `<vTroco>${vTroco}</vTroco>`;
+          const xml =
+            `<detPag><indPag>0</indPag><tPag>01</tPag><vPag>${cash}</vPag></detPag>` +
+            `<detPag><indPag>0</indPag><tPag>17</tPag><vPag>${pix}</vPag><card><tpIntegra>2</tpIntegra></card></detPag>${change}`;
+          for (const element of fragment(pag, xml)) pag.appendChild(element);
+        },
+      }).xml;
+    await authorized(mixed('30.00', '37.10'));
+    await authorized(mixed('40.00', '37.10', '10.00'));
+    await rejected(mixed('30.00', '37.00'), '865', 'Rejeição: Total dos pagamentos menor que o total da nota');
+    await rejected(
+      mixed('40.00', '37.10'),
+      '866',
+      'Rejeição: Ausência de troco quando o valor dos pagamentos informados for maior que o total da nota',
+    );
+  });
+
+  it('806: an ICMS-ST item (CST 60, CSOSN 500, CST 90 with vICMSST) without CEST; with it, authorized', async () => {
+    const st = (group: string, cest: boolean) =>
+      nfce({
+        edit: (infNFe) => {
+          replaceIcms(infNFe, 1, group);
+          withoutItem2Icms(infNFe);
+          if (cest) addCest(infNFe, 1);
+        },
+      }).xml;
+    const icms60 = '<ICMS60><orig>0</orig><CST>60</CST></ICMS60>';
+    const sn500 = '<ICMSSN500><orig>0</orig><CSOSN>500</CSOSN></ICMSSN500>';
+    const icms90st =
+      '<ICMS90><orig>0</orig><CST>90</CST><modBCST>4</modBCST><vBCST>6.10</vBCST><pICMSST>18.00</pICMSST><vICMSST>1.10</vICMSST></ICMS90>';
+    await rejected(st(icms60, false), '806', CEST);
+    await rejected(st(sn500, false), '806', CEST);
+    await rejected(st(icms90st, false), '806', CEST);
+    await authorized(st(icms60, true));
+    await authorized(st(sn500, true));
+  });
+
+  it('806 is not answered for CST 90 without vICMSST (the MOC asks CEST of 90 / 900 only with it)', async () => {
+    const xml = nfce({
+      edit: (infNFe) => {
+        replaceIcms(infNFe, 1, '<ICMS90><orig>0</orig><CST>90</CST></ICMS90>');
+        withoutItem2Icms(infNFe);
+      },
+    }).xml;
+    await authorized(xml);
+  });
+
+  it('180: the emitter’s CRT differs from the configured Receita register; no register, no check', async () => {
+    const CRT = 'Rejeição: Código de Regime Tributário do emitente diverge do cadastro na Receita Federal';
+    await authorized(nfce().xml);
+    sefaz.control.configure({ receitaRegister: { [CNPJ]: '1' } });
+    await rejected(nfce().xml, '180', CRT);
+    sefaz.control.configure({ receitaRegister: { [CNPJ]: '3' } });
+    await authorized(nfce().xml);
+    sefaz.control.configure({ receitaRegister: { [OTHER_CNPJ]: '1' } });
+    await authorized(nfce().xml);
+
+    const registered = await startSefazSimulator({ csc: { [CNPJ]: CSC }, rules: { receitaRegister: { [CNPJ]: '4' } } });
+    try {
+      expect((await authorize(nfce().xml, registered.url)).prot).toMatchObject({ cStat: '180', xMotivo: CRT });
+    } finally {
+      await registered.close();
+    }
+  });
+});
+
+describe('protocols and alphanumeric CNPJ', () => {
+  it('answers 15-digit protocols when its options or control say so, 17 by default', async () => {
+    const year = brasiliaNow().slice(2, 4);
+    expect((await authorize(nfce().xml)).prot?.nProt).toMatch(new RegExp(`^135${year}[0-9]{12}$`));
+    sefaz.control.configure({ protocolDigits: 15 });
+    const fifteen = await authorize(nfce().xml);
+    expect(fifteen.prot?.nProt).toMatch(new RegExp(`^135${year}[0-9]{10}$`));
+    if (!schemasAbsent) validates(fifteen.xml, 'retEnviNFe_v4.00.xsd');
+    await sefaz.control.reset();
+    expect((await authorize(nfce().xml)).prot?.nProt).toHaveLength(17);
+
+    const old = await startSefazSimulator({ csc: { [CNPJ]: CSC }, rules: { protocolDigits: 15 } });
+    try {
+      const document = nfce();
+      const result = await authorize(document.xml, old.url);
+      expect(result.prot?.nProt).toMatch(new RegExp(`^135${year}[0-9]{10}$`));
+      const consulted = answer(
+        await post(consultationEnvelope(document.chNFe), { path: '/ws/NFeConsultaProtocolo4.asmx', url: old.url }),
+        'retConsSitNFe',
+      );
+      expect(consulted.prot?.nProt).toBe(result.prot?.nProt);
+    } finally {
+      await old.close();
+    }
+  });
+
+  it('authorizes and finds an alphanumeric-CNPJ emitter’s NFC-e (letters in the key, ASCII − 48 check digit)', async () => {
+    const ALPHA = '12ABC34501DE35';
+    const alphaA1 = openA1(createTestA1({ name: 'ALFA LTDA', cnpj: ALPHA, password: 'x' }), 'x');
+    const alpha = await startSefazSimulator({
+      schemasDir: schemasAbsent ? undefined : schemasDir,
+      csc: { [ALPHA]: CSC },
+    });
+    try {
+      const document = signedNfce({ a1: alphaA1, cnpj: ALPHA, csc: CSC, nNF: nextNumber++ });
+      expect(document.chNFe).toMatch(/^[0-9]{6}12ABC34501DE35[0-9]{24}$/);
+      const result = await authorize(document.xml, alpha.url);
+      expect(result.prot).toMatchObject({ cStat: '100', chNFe: document.chNFe });
+      const consulted = answer(
+        await post(consultationEnvelope(document.chNFe), { path: '/ws/NFeConsultaProtocolo4.asmx', url: alpha.url }),
+        'retConsSitNFe',
+      );
+      expect(consulted).toMatchObject({ cStat: '100', chNFe: document.chNFe });
+      if (!schemasAbsent) validates(consulted.xml, 'retConsSitNFe_v4.00.xsd');
+    } finally {
+      await alpha.close();
+    }
+  });
+
+  it('computes check digits over letters as ASCII − 48', () => {
+    // Σ (value × weight 2..9 from the right) = 820, with A = 17, B = 18, C = 19, D = 20, E = 21; 820 mod 11 = 6 → 5.
+    expect(checkDigit('35261112ABC34501DE3565001000001000112345678')).toBe('5');
   });
 });

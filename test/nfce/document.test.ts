@@ -51,6 +51,12 @@ describe('the seed’s NFC-e, rebuilt', () => {
     expect(document.vTroco).toBe(0);
   });
 
+  it('has no IBS/CBS: a 2024 document predates NT 2025.002-RTC', () => {
+    expect(document.det.filter((d) => d.ibsCbs !== undefined)).toEqual([]);
+    expect(document.totals.ibsCbs).toBeUndefined();
+    expect(document.totals.vNFTot).toBeUndefined();
+  });
+
   it('writes the table, persons and approximate taxes in infCpl', () => {
     expect(document.infCpl).toBe(
       'Mesa: 7 | Pessoas: 1 | Valor aproximado dos tributos deste cupom: Federal R$ 9,02 Estadual R$ 12,42 Municipal R$ 0,00 Fonte: IBPT',
@@ -115,7 +121,7 @@ describe('building from payments', () => {
     const doc = documentFor([suco], payment);
     expect(doc.pag).toEqual([
       { tPag: '01', vPag: 5000 },
-      { tPag: '17', vPag: 3000 },
+      { tPag: '17', vPag: 3000, card: { tpIntegra: 2 } }, // NT 2025.001: PIX carries card (391), no brand
       { tPag: '11', vPag: 500, card: { tpIntegra: 2, tBand: '27' } },
       { tPag: '99', xPag: 'Cupom', vPag: 600 },
     ]);
@@ -127,6 +133,15 @@ describe('building from payments', () => {
     expect(documentFor([suco], withCpf).dest).toEqual({ kind: 'CPF', number: '52998224725' });
     const notOnReceipt = paymentFor([suco], { paymentObject: { documentInReceipt: false, customerDocument: '529.982.247-25' } });
     expect(documentFor([suco], notOnReceipt).dest).toBeNull();
+  });
+
+  it('gives the ICMS-ST beer (CST 60) its CEST and no other item one', () => {
+    const items = [suco, { sku: '202', name: 'Cerveja 600ml', quantity: 20_000, unitPrice: 1490, unit: 'UN' }];
+    const doc = documentFor(items);
+    expect(doc.det.map((d) => [d.cProd, d.icms.group, d.cest])).toEqual([
+      ['058', 'ICMS20', undefined],
+      ['202', 'ICMS60', '0302100'],
+    ]);
   });
 
   it('uses the catalog default for an unknown sku, and says so', () => {

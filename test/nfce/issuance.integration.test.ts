@@ -141,7 +141,7 @@ describe('a payment for a pushed order', () => {
     expect(receipt.body).toContain(groups.slice(0, 29));
     expect((await send(stack, 'GET', `/invoices/${key}`, undefined, otherToken)).status).toBe(404);
     expect((await send(stack, 'GET', '/invoices/123', undefined, token)).body).toEqual({
-      errors: [{ key: 'invoiceKey', message: 'path.invoiceKey must be the 44-digit access key' }],
+      errors: [{ key: 'invoiceKey', message: 'path.invoiceKey must be the 44-character access key' }],
     });
 
     // The same request again: the same answer, no second NFC-e.
@@ -165,10 +165,13 @@ describe('a payment for a pushed order', () => {
 });
 
 describe('answers of any size', () => {
+  // Names full of what XML escapes and accents, as long as keeps the NFC-e (with its IBS/CBS groups)
+  // under SEFAZ's 500 KB message limit: the answer still outgrows a DynamoDB item.
+  const escapedName = (i: number, length: number) => `Pão & "Queijo" <Especial> d'água nº ${i} `.repeat(4).slice(0, length);
+
   it('a 500-item tab with long, escaped names gets its 200 success, the answer assembled from S3', async () => {
     const orderKey = String(100 + ++table);
-    // Names of 120 characters full of what XML escapes and accents: the nfeProc outgrows a DynamoDB item.
-    const name = (i: number) => `Pão & "Queijo" <Especial> d'água nº ${i} `.repeat(4).slice(0, 120);
+    const name = (i: number) => escapedName(i, 90);
     const items = Array.from({ length: 500 }, (_, i) => ({
       sku: `SKU-${i}`,
       name: name(i),
@@ -217,6 +220,37 @@ describe('answers of any size', () => {
     if (!noSchemas) expect(xsdFailures('procNFe_v4.00.xsd', { nfeProc: xml })).toEqual([]);
     expect(await post(stack, '/order/payment', payment, token)).toMatchObject({ status: 200, body: done.body });
   });
+
+  it('a tab whose NFC-e would exceed SEFAZ’s 500 KB limit ends at once, saying so, and nothing is sent', async () => {
+    const orderKey = String(100 + ++table);
+    const items = Array.from({ length: 500 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      name: escapedName(i, 120),
+      quantity: 1,
+      unitPrice: 1.25,
+      unit: 'UN',
+    }));
+    const put = await send(
+      stack,
+      'PUT',
+      `/orders/TABLE/${orderKey}`,
+      { integrationHubServiceId: SEED_INTEGRATION, items },
+      token,
+    );
+    expect(put.status).toBe(201);
+    const payment = seedPayment();
+    Object.assign(payment, { orderKey });
+    Object.assign(payment.paymentObject, { orderAmount: 625, fees: 62.5, total: 687.5 });
+    payment.paymentObject.methods[0].value = 687.5;
+    const calls = stack.sefaz.control.calls().authorization;
+    await post(stack, '/order/payment', payment, token);
+    const done = await pollUntilFinished(stack, payment, token, 30_000);
+    expect(done.body.error.code).toBe('ISSUE_FAILED');
+    expect(done.body.error.message).toMatch(
+      /^the NFC-e could not be built from this order \(the NFC-e message is \d+ KB and SEFAZ takes at most 500 KB: split the tab into smaller orders\); nothing was sent to SEFAZ and nº \d+ is recorded for inutilização$/,
+    );
+    expect(stack.sefaz.control.calls().authorization).toBe(calls);
+  });
 });
 
 describe('payments that finish without an NFC-e', () => {
@@ -261,14 +295,16 @@ describe('payments that finish without an NFC-e', () => {
     payment.paymentObject.orderAmount = 60;
     payment.paymentObject.total = 66.1;
     payment.paymentObject.methods[0].value = 66.1;
-    await post(stack, '/order/payment', payment, token);
+    const accepted = await post(stack, '/order/payment', payment, token);
     const { body } = await pollUntilFinished(stack, payment, token);
     expect(body.error).toEqual({
       code: 'ORDER_AMOUNT_MISMATCH',
       message: `orderAmount R$ 60.00 differs from the order's items total R$ 61.00 for TABLE ${payment.orderKey}`,
     });
+    // Checked before numbering: this payment took no number, so it left no gap either.
     const { Items = [] } = await stack.documents.send(new ScanCommand({ TableName: stack.env[envName.table('numbering')] }));
-    expect(Items.filter((i) => String(i.pk).startsWith('GAP#'))).toEqual([]);
+    const { paymentId } = accepted.body;
+    expect(Items.filter((i) => i.pk === `NUMBERED#${paymentId}` || i.paymentId === paymentId)).toEqual([]);
   });
 
   it('a SEFAZ rejection, with its cStat and xMotivo', async () => {

@@ -13,7 +13,7 @@ import { parseErrors, schemasMissing, xsdChecker, type XsdChecker } from '../sup
 /*
  * POS text from every corner of Unicode, through the door (the order's and the payment's
  * validation, plus the body-wide lone-surrogate check the HTTP layer runs) and, when accepted,
- * into a signed NFC-e that must be well-formed and valid against PL_009_V4's nfe_v4.00.xsd. All in
+ * into a signed NFC-e that must be well-formed and valid against PL_010e_v1.01's nfe_v4.00.xsd. All in
  * process: the XSD runs in libxml2 compiled to WebAssembly (test/support/xsd.ts).
  */
 

@@ -8,7 +8,7 @@ import { catalogSchema, emitterSchema, type Catalog, type Emitter } from '../../
 import { validatePaymentRequest, type PaymentRequest } from '../../functions/payments/request.ts';
 import { fixture } from './fixtures.ts';
 
-export const SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_009_V4');
+export const SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010e_v1.01');
 
 export const demoEmitter = (): Emitter => emitterSchema.parse(fixture('nfce/demo-emitter.json'));
 export const demoCatalog = (): Catalog => catalogSchema.parse(fixture('nfce/demo-catalog.json'));

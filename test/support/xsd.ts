@@ -16,12 +16,12 @@ export function schemasMissing(): string | undefined {
   return existsSync(SCHEMAS) ? undefined : `${SCHEMAS} is absent`;
 }
 
-/** A validator for one of PL_009_V4's schemas (`nfe_v4.00.xsd` by default), compiled once per process. */
+/** A validator for one of PL_010e_v1.01's schemas (`nfe_v4.00.xsd` by default), compiled once per process. */
 export function xsdChecker(schema = 'nfe_v4.00.xsd'): XsdChecker {
   return schemaValidator(SCHEMAS, schema);
 }
 
-/** Every document against one of PL_009_V4's schemas: the failures, each after its document's name (empty when all validate). */
+/** Every document against one of PL_010e_v1.01's schemas: the failures, each after its document's name (empty when all validate). */
 export function xsdFailures(schema: string, documents: Record<string, string>): string[] {
   const checker = xsdChecker(schema);
   return Object.entries(documents).flatMap(([name, xml]) => checker.failures(xml).map((failure) => `${name}: ${failure}`));

@@ -1,21 +1,48 @@
 import { checkDigit, composeKey } from './access-key.ts';
 import type { NFeDocument } from './document.ts';
+import { checkIbsCbsItems, checkIbsCbsTotals } from './ibscbs.ts';
 import { statuses, type Status } from './messages.ts';
 import { checkQrCode, type QrCodeContext } from './qrcode.ts';
 import type { Registry } from './registry.ts';
+import type { SefazRules } from './rules.ts';
 import { checkSignature } from './signature.ts';
-import { checkTotals } from './totals.ts';
+import { checkPayments, checkTotals } from './totals.ts';
 
 export interface CheckContext extends QrCodeContext {
   tpAmb: string;
   cUF: string;
   now: Date;
   registry: Registry;
+  rules: SefazRules;
+}
+
+/** ICMS-ST: CST 10, 30, 60, 70 and CSOSN 201, 202, 203, 500 always; CST 90 / CSOSN 900 when they carry vICMSST. */
+const ST_ALWAYS = new Set(['10', '30', '60', '70', '201', '202', '203', '500']);
+const ST_WITH_VICMSST = new Set(['90', '900']);
+
+/**
+ * 806 (MOC I05c): an item taxed under ICMS-ST without CEST. As the MOC words the rule, CST 90 and
+ * CSOSN 900 need it only "desde que com a TAG vICMSST", and ICMSPart (the shared ICMS of CST 10/90)
+ * is an exception.
+ */
+function checkCest({ items }: NFeDocument): Status | undefined {
+  const needsCest = (item: NFeDocument['items'][number]) =>
+    item.icmsGroup !== 'ICMSPart' &&
+    item.icmsCode !== undefined &&
+    (ST_ALWAYS.has(item.icmsCode) || (ST_WITH_VICMSST.has(item.icmsCode) && item.hasVICMSST));
+  return items.some((item) => needsCest(item) && item.CEST === undefined) ? statuses.cestMissing : undefined;
+}
+
+/** 180 (NT 2026.007): the emitter's CRT against the configured Receita Federal register, when it names the emitter. */
+function checkReceitaRegister(document: NFeDocument, rules: SefazRules): Status | undefined {
+  const registered = rules.receitaRegister[document.cnpj];
+  return registered !== undefined && registered !== document.crt ? statuses.crtDiffersFromReceita : undefined;
 }
 
 /**
  * One NFC-e's checks, first failure answers: environment and authorizer, access key, signature
- * and certificate, QR code, totals, and last the duplicates, which need the registry.
+ * and certificate, QR code, then the layout's groups in order — items (CEST, IBS/CBS), totals
+ * (ICMSTot, IBSCBSTot), payments — then the registers: the Receita's CRT and last the duplicates.
  */
 export function checkDocument(document: NFeDocument, context: CheckContext): Status | undefined {
   const { ide } = document;
@@ -30,7 +57,12 @@ export function checkDocument(document: NFeDocument, context: CheckContext): Sta
   return (
     checkSignature(document, context.now) ??
     checkQrCode(document, context) ??
+    checkCest(document) ??
+    checkIbsCbsItems(document, context.rules) ??
     checkTotals(document) ??
+    checkIbsCbsTotals(document) ??
+    checkPayments(document) ??
+    checkReceitaRegister(document, context.rules) ??
     context.registry.duplicateOf(document)
   );
 }

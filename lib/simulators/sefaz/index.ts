@@ -14,3 +14,4 @@ export type { SefazCalls, SefazControl, SefazSimulator, SefazSimulatorOptions } 
 export type { ServiceStatus } from './services.ts';
 export type { Authorization } from './registry.ts';
 export type { Csc, CscRegistry } from './qrcode.ts';
+export type { Crt, IbsCbsRates, SefazRules, SefazRulesPatch } from './rules.ts';

@@ -71,9 +71,46 @@ export const statuses = {
     'Rejeição: Ausência de troco quando o valor dos pagamentos informados for maior que o total da nota',
   ),
   changeWrong: status('869', 'Rejeição: Valor do troco incorreto'),
+  // NT 2023.004 / 2025.001: the card group for cards (03, 04) and PIX (17) on NFC-e (MOC YA04).
+  cardMissing: status(
+    '391',
+    'Rejeição: Não informados os dados do cartão de crédito / débito nas Formas de Pagamento da Nota Fiscal',
+  ),
+  // MOC I05c: an ICMS-ST item without CEST.
+  cestMissing: status('806', 'Rejeição: Operação com ICMS-ST sem informação do CEST'),
+
+  // NT 2025.002-RTC, group W03 (texts as the NT words them, v1.31).
+  ibsCbsTotUnexpected: status('1118', 'Rejeição: Total de IBS e CBS informado indevidamente'),
+  ibsCbsTotMissing: status('1119', 'Rejeição: Total de IBS e CBS não informado'),
+  ibsCbsTotBase: status('1076', 'Rejeição: Total da BC do IBS e da CBS difere da soma dos itens'),
+  ibsCbsTotIbsUf: status('1080', 'Rejeição: Total de IBS UF difere da soma dos itens'),
+  ibsCbsTotIbsMun: status('1084', 'Rejeição: Total de IBS Municipal difere da soma dos itens'),
+  ibsCbsTotIbs: status('1085', 'Rejeição: Total do IBS difere da soma do vIBS dos itens'),
+  ibsCbsTotCbs: status('1091', 'Rejeição: Total de CBS difere da soma dos itens'),
+
+  // NT 2026.007: the emitter's CRT against the Receita Federal register. The code is the spec's
+  // ([sec]); the wording is UNCONFIRMED (no text of the NT could be read).
+  crtDiffersFromReceita: status(
+    '180',
+    'Rejeição: Código de Regime Tributário do emitente diverge do cadastro na Receita Federal',
+  ),
 
   // Consultation (retConsSitNFe)
   notFound: status('217', 'Rejeição: NF-e não consta na base de dados da SEFAZ'),
+} as const;
+
+/** NT 2025.002-RTC, group UB: per item, the item's nItem in the text as SEFAZ fills "[nItem: 999]". */
+const itemStatus = (cStat: string, xMotivo: string) => (nItem: string) => status(cStat, `${xMotivo} [nItem: ${nItem}]`);
+
+export const itemStatuses = {
+  ibsCbsMissing: itemStatus('1115', 'Rejeição: IBS/CBS não informado'),
+  ibsUfRate: itemStatus('1026', 'Rejeição: Alíquota do IBS da UF inválida'),
+  ibsUfValue: itemStatus('1041', 'Rejeição: Valor do IBS da UF difere do calculado'),
+  ibsMunRate: itemStatus('1036', 'Rejeição: Alíquota do IBS do Município inválida'),
+  ibsMunValue: itemStatus('1052', 'Rejeição: Valor do IBS Municipal difere do calculado'),
+  ibsValue: itemStatus('1150', 'Rejeição: Valor do IBS do Item (vIBS) difere do calculado'),
+  cbsRate: itemStatus('1037', 'Rejeição: Alíquota da CBS inválida'),
+  cbsValue: itemStatus('1069', 'Rejeição: Valor da CBS difere do calculado'),
 } as const;
 
 export const duplicate = (chNFe: string): Status => status('204', `Rejeição: Duplicidade de NF-e [chNFe:${chNFe}]`);

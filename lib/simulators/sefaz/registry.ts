@@ -39,10 +39,15 @@ export class Registry {
     return `${this.cUF}1${String(++this.receiptSequence % 10 ** 12).padStart(12, '0')}`;
   }
 
-  authorize(document: NFeDocument, details: Omit<Authorization, 'chNFe' | 'nProt'>): Authorization {
-    // nProt: 1 (SEFAZ's own authorizer), cUF, year, a 10-digit sequence (TProt, 15 digits).
+  /**
+   * nProt (TProt, 15 or 17 digits): 1 (SEFAZ's own authorizer), cUF, year, then a sequence of 10
+   * digits, or of 12 for the 17-digit protocols SP issues for NFC-e. The 15-digit layout is the
+   * MOC's; that the 17-digit one only widens the sequence is an assumption (no layout was found).
+   */
+  authorize(document: NFeDocument, details: Omit<Authorization, 'chNFe' | 'nProt'>, protocolDigits: 15 | 17 = 17): Authorization {
     const year = details.dhRecbto.slice(2, 4);
-    const nProt = `1${this.cUF}${year}${String(++this.protocolSequence % 10 ** 10).padStart(10, '0')}`;
+    const width = protocolDigits - 5;
+    const nProt = `1${this.cUF}${year}${String(BigInt(++this.protocolSequence) % 10n ** BigInt(width)).padStart(width, '0')}`;
     const authorization = { chNFe: document.chNFe, nProt, ...details };
     this.byKey.set(document.chNFe, authorization);
     this.byNumber.set(numberOf(document), authorization);

@@ -81,7 +81,7 @@ function compile(file: string): SchemaValidator {
 
 const compiled = new Map<string, SchemaValidator>();
 
-/** The validator of `schemasDir/schema` (e.g. PL_009_V4 and enviNFe_v4.00.xsd), compiled once per process. */
+/** The validator of `schemasDir/schema` (e.g. PL_010e_v1.01 and enviNFe_v4.00.xsd), compiled once per process. */
 export function schemaValidator(schemasDir: string, schema: string): SchemaValidator {
   const file = resolve(schemasDir, schema);
   let validator = compiled.get(file);

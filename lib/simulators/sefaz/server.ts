@@ -6,6 +6,7 @@ import type { Status } from './messages.ts';
 import { SP_QRCODE_URL, type CscRegistry } from './qrcode.ts';
 import { Registry, type Authorization } from './registry.ts';
 import { soapFault } from './responses.ts';
+import { applyRules, defaultRules, type SefazRulesPatch } from './rules.ts';
 import { schemaValidator } from './schema.ts';
 import {
   authorizeLot,
@@ -26,7 +27,7 @@ export interface SefazSimulatorOptions {
   /** The authorizer's UF code; 35 (SP) by default. */
   cUF?: string;
   verAplic?: string;
-  /** PL_009_V4 schemas: when given, every message is validated against them in process (225/215 on failure). */
+  /** PL_010e_v1.01 schemas: when given, every message is validated against them in process (225/215 on failure). */
   schemasDir?: string;
   /** The QR code address the documents must use; SP's for the environment by default. */
   qrCodeUrl?: string;
@@ -34,6 +35,12 @@ export interface SefazSimulatorOptions {
   csc: CscRegistry;
   /** The clock for dhRecbto, protocol years and certificate validity. */
   now?: () => Date;
+  /**
+   * The 2026 rules that are configuration (lib/simulators/sefaz/rules.ts): nProt of 17 digits
+   * (default) or 15; from when each CRT must carry IBS/CBS (1115); the IBS/CBS rates per year
+   * (1026/1036/1037); a Receita Federal register of CNPJ → CRT (180; empty by default).
+   */
+  rules?: SefazRulesPatch;
 }
 
 export interface SefazCalls {
@@ -60,7 +67,12 @@ export interface SefazControl {
   setServiceStatus(status: ServiceStatus): void;
   /** The next document that reaches the checks is answered with this instead (one per call). */
   rejectNext(cStat: string, xMotivo: string): void;
-  /** Back to the initial state: no failures, up, running, nothing authorized, no calls counted. */
+  /**
+   * Changes rules from now on (on top of the current ones), e.g. `configure({ protocolDigits: 15 })`,
+   * `configure({ receitaRegister: { [cnpj]: '1' } })`, `configure({ ibsCbsRates: { '2027': { cbs: '0.90' } } })`.
+   */
+  configure(rules: SefazRulesPatch): void;
+  /** Back to the initial state: no failures, up, running, nothing authorized, no calls counted, the options' rules. */
   reset(): Promise<void>;
   authorized(): Authorization[];
   /** HTTP calls received per service, including those answered with a fault. */
@@ -104,7 +116,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
   const sefaz: Sefaz = {
     tpAmb,
     cUF,
-    verAplic: options.verAplic ?? 'SP_NFCE_PL_009_V400',
+    verAplic: options.verAplic ?? 'SP_NFCE_PL_010_V400',
     schemasDir: options.schemasDir,
     qrCodeUrl: options.qrCodeUrl ?? SP_QRCODE_URL[tpAmb],
     csc: options.csc,
@@ -112,6 +124,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
     serviceStatus: 'running',
     forcedRejections: [],
     registry: new Registry(cUF),
+    rules: applyRules(defaultRules(), options.rules),
   };
   const initial = () => ({
     delayMs: 0,
@@ -207,8 +220,10 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
     },
     setServiceStatus: (status) => void (sefaz.serviceStatus = status),
     rejectNext: (cStat, xMotivo) => void sefaz.forcedRejections.push({ cStat, xMotivo } satisfies Status),
+    configure: (rules) => void (sefaz.rules = applyRules(sefaz.rules, rules)),
     async reset() {
       state = initial();
+      sefaz.rules = applyRules(defaultRules(), options.rules);
       sefaz.serviceStatus = 'running';
       sefaz.forcedRejections.length = 0;
       sefaz.registry.clear();

@@ -5,6 +5,7 @@ import { services } from './envelope.ts';
 import { statuses, type Status } from './messages.ts';
 import type { CscRegistry } from './qrcode.ts';
 import type { Authorization, Registry } from './registry.ts';
+import type { SefazRules } from './rules.ts';
 import { brasiliaTime, retConsSitNFe, retConsStatServ, retEnviNFe, soapFault, soapResult, type Header } from './responses.ts';
 import { schemaErrors } from './schema.ts';
 import { digestValueOf } from './signature.ts';
@@ -32,6 +33,8 @@ export interface Sefaz {
   /** Answers the next documents get instead of their checks' (control.rejectNext). */
   forcedRejections: Status[];
   registry: Registry;
+  /** The configurable rules (protocol length, IBS/CBS dates and rates, Receita register); control.configure changes them. */
+  rules: SefazRules;
 }
 
 /** What the web service received inside nfeDadosMsg, as far as the envelope could tell. */
@@ -99,13 +102,11 @@ export async function authorizeLot(sefaz: Sefaz, received: Received): Promise<An
   if (rejection) return processed(rejection);
 
   // A document that passed the signature checks has a DigestValue.
-  const { nProt } = sefaz.registry.authorize(document, {
-    tpAmb: head.tpAmb,
-    verAplic: head.verAplic,
-    dhRecbto: head.dhRecbto,
-    digVal: digVal!,
-    nRec,
-  });
+  const { nProt } = sefaz.registry.authorize(
+    document,
+    { tpAmb: head.tpAmb, verAplic: head.verAplic, dhRecbto: head.dhRecbto, digVal: digVal!, nRec },
+    sefaz.rules.protocolDigits,
+  );
   return processed(statuses.authorized, nProt);
 }
 
@@ -150,8 +151,8 @@ export async function consultProtocol(sefaz: Sefaz, received: Received): Promise
   const consSitNFe = received.payload;
   if (!consSitNFe) return reply(statuses.messageSchema);
   const chNFe = text(consSitNFe, 'chNFe');
-  // retConsSitNFe requires a key: echo the one asked about whenever it is one.
-  const key = /^[0-9]{44}$/.test(chNFe ?? '') ? chNFe : undefined;
+  // retConsSitNFe requires a key (TChNFe, letters where an alphanumeric CNPJ sits): echo the one asked about whenever it is one.
+  const key = /^[0-9]{6}[0-9A-Z]{12}[0-9]{26}$/.test(chNFe ?? '') ? chNFe : undefined;
   if (sefaz.schemasDir && schemaErrors(sefaz.schemasDir, messageSchemas.consultation, serialize(consSitNFe))) {
     return reply(statuses.messageSchema, key);
   }

@@ -18,8 +18,8 @@ const sums: [Total, (item: Item) => bigint, Status][] = [
   ['vOutro', (item) => item.vOutro, statuses.totalOther],
 ];
 
-/** Item value, ICMSTot and payments, in the MOC's order; every amount is exact, in centavos. */
-export function checkTotals({ items, total, payments, vTroco }: NFeDocument): Status | undefined {
+/** Item value and ICMSTot, in the MOC's order; every amount is exact, in centavos. */
+export function checkTotals({ items, total }: NFeDocument): Status | undefined {
   // I11-10: vProd = qCom (10^-4) × vUnCom (10^-10), rounded half up from 10^-14 to centavos.
   if (items.some((item) => (item.qCom * item.vUnCom + 5n * 10n ** 11n) / 10n ** 12n !== item.vProd)) {
     return statuses.itemValue;
@@ -42,9 +42,19 @@ export function checkTotals({ items, total, payments, vTroco }: NFeDocument): St
     total.vIPI +
     total.vIPIDevol;
   if (total.vNF !== vNF - total.vICMSDeson && total.vNF !== vNF) return statuses.totalInvoice;
+  return undefined;
+}
 
-  // YA03-10, YA03-20, YA09-10: Σ vPag − vTroco = vNF.
-  const paid = payments.reduce((sum, vPag) => sum + vPag, 0n);
+/** tPag that need the card group on an NFC-e: credit and debit cards, and PIX (NT 2025.001). */
+const CARD_REQUIRED = new Set(['03', '04', '17']);
+
+/**
+ * The payments: the card group where required (391), then YA03-10, YA03-20, YA09-10:
+ * Σ vPag − vTroco = vNF (865 short, 866 over without change, 869 wrong change).
+ */
+export function checkPayments({ total, payments, vTroco }: NFeDocument): Status | undefined {
+  if (payments.some((payment) => CARD_REQUIRED.has(payment.tPag) && !payment.card)) return statuses.cardMissing;
+  const paid = payments.reduce((sum, { vPag }) => sum + vPag, 0n);
   if (paid < total.vNF) return statuses.paymentsShort;
   if (paid > total.vNF && vTroco === undefined) return statuses.changeMissing;
   if (vTroco !== undefined && vTroco !== paid - total.vNF) return statuses.changeWrong;
