@@ -29,8 +29,13 @@ try {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    const bytes = (await response.arrayBuffer()).byteLength;
-    if (response.status === 200) largestAnswer = Math.max(largestAnswer, bytes);
+    const bytes = await response.arrayBuffer();
+    if (response.status === 200) {
+      largestAnswer = Math.max(largestAnswer, bytes.byteLength);
+      // A finished payment must be a sale: the bench measures authorized NFC-e only.
+      const answer = JSON.parse(Buffer.from(bytes).toString('utf8')) as { success?: boolean; error?: unknown };
+      if (method === 'POST' && answer.success !== true) throw new Error(`payment failed: ${JSON.stringify(answer.error)}`);
+    }
     return response.status;
   };
   const payUntilFinished = async (payment: unknown) => {
@@ -52,10 +57,11 @@ try {
     await payUntilFinished({ ...seedPayment(), orderKey: key });
   });
 
-  // The largest tab the API takes: 500 items with 120-character names full of escaped text.
+  // A large tab: 500 items with 90-character names full of escaped text (120 would take the NFC-e,
+  // with its IBS/CBS groups, past SEFAZ's 500 KB message limit; such a tab ends ISSUE_FAILED).
   const items = Array.from({ length: 500 }, (_, i) => ({
     sku: `SKU-${i}`,
-    name: `Pão & "Queijo" <Especial> nº ${i} `.repeat(5).slice(0, 120),
+    name: `Pão & "Queijo" <Especial> nº ${i} `.repeat(5).slice(0, 90),
     quantity: 1,
     unitPrice: 1,
     unit: 'UN',
