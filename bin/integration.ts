@@ -34,6 +34,7 @@ import { IntegrationStore, type Integration } from '../functions/auth/integratio
 import { openA1 } from '../functions/nfce/certificate.ts';
 import { fiscalItemSchema, nfceSecretSchema } from '../functions/nfce/config.ts';
 import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
+import { ibsCbsSettings, missingRateYears } from '../functions/nfce/ibs-cbs.ts';
 import { GUID } from '../functions/shared/validation.ts';
 import { envName, localName, secrets } from '../lib/manifest.ts';
 import { provisionFiscal } from '../lib/local/fiscal.ts';
@@ -189,6 +190,11 @@ async function storeFiscal(): Promise<void> {
   if (certificate.cnpj !== emitter.cnpj)
     throw new Error(`the certificate belongs to CNPJ ${certificate.cnpj}, the emitter is ${emitter.cnpj}`);
   const receiptColumns = values['receipt-columns'] === '48' ? 48 : 32;
+  for (const year of missingRateYears(ibsCbsSettings(catalog.ibsCbs), emitter.crt, new Date())) {
+    console.warn(
+      `warning: no IBS/CBS rate for ${year} in catalog.ibsCbs.rates; from ${year} every NFC-e of this CRT ${emitter.crt} emitter fails until one is set`,
+    );
+  }
 
   if (values.local) {
     const demo = z.object({ sefaz: z.object({ url: z.url() }), emulators: z.object({ dynamodb: z.url() }) }).parse(localDemo());

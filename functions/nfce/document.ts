@@ -81,6 +81,8 @@ export interface Det {
   cofins: PisCofinsLine;
   /** `imposto/IBSCBS` (NT 2025.002-RTC): present when the emitter's CRT and dhEmi call for it (ibs-cbs.ts). */
   ibsCbs?: IbsCbsLine;
+  /** `det/vItem` (centavos): the item's share of `vNFTot`, present with it. */
+  vItem?: number;
   vTotTrib: number;
   /** Unknown sku: the catalog's default profile was used. */
   defaulted: boolean;
@@ -276,6 +278,16 @@ export function buildDocument(input: NfceInput): NfceDocument {
       ? { vNFTot: ibsCbs.vNFTot === 'vNF' ? vNF : vNF + ibsCbsTot.vIBS + ibsCbsTot.vCBS }
       : {}),
   };
+
+  if (totals.vNFTot !== undefined) {
+    // det/vItem: the item's share of vNFTot, so Σ vItem = vNFTot (NT 2025.002-RTC VB01-05 / W60-10,
+    // announced as a future rejection 1137 when IBSCBS goes without it).
+    const withTaxes = ibsCbs.vNFTot === 'vNF+IBS+CBS';
+    for (const d of det) {
+      const taxes = withTaxes && d.ibsCbs?.taxed ? d.ibsCbs.vIBS + d.ibsCbs.cbs.value : 0;
+      d.vItem = d.vProd - d.vDesc + taxes;
+    }
+  }
 
   const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts, vNF);
   const cUF = UF_CODES[emitter.address.uf];

@@ -304,3 +304,23 @@ export function ibsCbsTotals(lines: IbsCbsLine[]): IbsCbsTotals {
   }
   return totals;
 }
+
+/**
+ * The years (this one and the next, from `now`) in which `crt`'s NFC-e must carry IBS/CBS but a
+ * rate is missing: every sale then fails until it is configured. For warnings when a catalog is
+ * saved, long before the new year.
+ */
+export function missingRateYears(settings: IbsCbsSettings, crt: 1 | 2 | 3 | 4, now: Date): number[] {
+  const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Sao_Paulo', year: 'numeric' }).format(now));
+  return [year, year + 1].filter((y) => {
+    const lastDay = `${y}-12-31T12:00:00-03:00`;
+    if (!ibsCbsApplies(settings, crt, lastDay)) return false;
+    try {
+      ratesFor(settings, lastDay);
+      return false;
+    } catch (error) {
+      if (error instanceof IbsCbsRateMissing) return true;
+      throw error;
+    }
+  });
+}

@@ -264,6 +264,8 @@ function renderDet(b: Builder, infNFe: Element, item: Det): void {
   renderPisCofins(b, imposto, 'COFINS', item.cofins);
   // Last in imposto: after COFINS (COFINSST, ICMSUFDest and IS do not apply to a restaurant's sale).
   if (item.ibsCbs) renderIbsCbs(b, imposto, item.ibsCbs);
+  // After imposto (infAdProd and obsItem, which come between, are not emitted).
+  if (item.vItem !== undefined) b.el(det, 'vItem', reais(item.vItem));
 }
 
 /**

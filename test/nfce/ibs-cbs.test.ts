@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildDocument, type OrderItem } from '../../functions/nfce/document.ts';
 import { catalogSchema } from '../../functions/nfce/fiscal.ts';
-import { IBS_CBS_DEFAULTS, IbsCbsRateMissing, ibsCbsSettings } from '../../functions/nfce/ibs-cbs.ts';
+import { IBS_CBS_DEFAULTS, IbsCbsRateMissing, ibsCbsSettings, missingRateYears } from '../../functions/nfce/ibs-cbs.ts';
 import { signNfce } from '../../functions/nfce/xml.ts';
 import { validatePaymentRequest } from '../../functions/payments/request.ts';
 import { fieldErrors } from '../../functions/shared/validation.ts';
@@ -136,8 +136,18 @@ describe('when the groups are emitted: by the emitter’s CRT and dhEmi’s own 
     expect(has(3, '2026-07-15T10:00:00-03:00', { emitFrom: { '3': '2026-07-01' } })).toBe(true);
   });
 
+  it('warns, a year ahead, of a year whose rate is missing for the emitter’s CRT', () => {
+    const now = new Date('2026-11-29T12:00:00-03:00');
+    expect(missingRateYears(IBS_CBS_DEFAULTS, 3, now)).toEqual([2027]);
+    expect(missingRateYears(ibsCbsSettings({ rates: { '2027': { cbs: 8.8 } } }), 3, now)).toEqual([]);
+    // CRT 1 sends the groups from 2027-01-04 only: 2026 needs no rate, 2027 does.
+    expect(missingRateYears(IBS_CBS_DEFAULTS, 1, now)).toEqual([2027]);
+    expect(missingRateYears(ibsCbsSettings({ emitFrom: { '1': null } }), 1, now)).toEqual([]);
+  });
+
   it('a year without a configured rate is refused with what to configure, not guessed', () => {
-    const input = withSetup(seedAt('2027-03-15T12:00:00-03:00'), {});
+    // The demo catalog sets a 2027 CBS rate; a catalog without one:
+    const input = withSetup(seedAt('2027-03-15T12:00:00-03:00'), { catalog: catalogWith((raw) => delete raw.ibsCbs) });
     expect(() => buildDocument(input)).toThrow(IbsCbsRateMissing);
     expect(() => buildDocument(input)).toThrow(
       'no IBS/CBS rate configured for 2027 (cbs): set catalog.ibsCbs.rates.2027 (percent) in the fiscal configuration',
@@ -219,6 +229,22 @@ describe('configuration: classes, base formula, vNFTot', () => {
     const omitted = build((raw) => (raw.ibsCbs = { vNFTot: 'omit' }));
     expect(omitted.totals.vNFTot).toBeUndefined();
     expect(signNfce(omitted, testCertificate()).nfeXml).not.toContain('vNFTot');
+    expect(omitted.det.map((d) => d.vItem)).toEqual([undefined, undefined]);
+  });
+
+  it('det/vItem: each item’s share of vNFTot, after imposto; Σ vItem = vNFTot', () => {
+    // The seed's order: the juice 61.00 and the fee 6.10, no discount.
+    const porFora = build(() => {});
+    expect(porFora.det.map((d) => d.vItem)).toEqual([6100, 610]);
+    const xml = signNfce(porFora, testCertificate()).nfeXml;
+    expect(xml.match(/<\/imposto><vItem>[0-9.]+<\/vItem><\/det>/g)).toEqual([
+      '</imposto><vItem>61.00</vItem></det>',
+      '</imposto><vItem>6.10</vItem></det>',
+    ]);
+    // IBS and CBS inside vNFTot: each item carries its own (0.05 + 0.46 and 0.01 + 0.05).
+    const inside = build((raw) => (raw.ibsCbs = { vNFTot: 'vNF+IBS+CBS' }));
+    expect(inside.det.map((d) => d.vItem)).toEqual([6100 + 5 + 46, 610 + 1 + 5]);
+    expect(inside.det.reduce((sum, d) => sum + d.vItem!, 0)).toBe(inside.totals.vNFTot);
   });
 });
 
@@ -231,6 +257,7 @@ describe('the catalog schema: backward compatible, and refusing what SEFAZ would
   it('a stored catalog without the new fields parses, and takes the defaults', () => {
     const raw = fixture('nfce/demo-catalog.json');
     delete raw.items['202']; // the one ICMS-ST item, which now needs its CEST
+    delete raw.ibsCbs; // the demo catalog's placeholder 2027 rate
     const catalog = catalogSchema.parse(raw);
     expect(catalog.ibsCbs).toBeUndefined();
     expect(catalog.items['058']!.ibsCbs).toBeUndefined();
