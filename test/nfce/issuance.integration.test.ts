@@ -169,12 +169,12 @@ describe('answers of any size', () => {
   // under SEFAZ's 500 KB message limit: the answer still outgrows a DynamoDB item.
   const escapedName = (i: number, length: number) => `Pão & "Queijo" <Especial> d'água nº ${i} `.repeat(4).slice(0, length);
 
-  it('a 500-item tab with long, escaped names gets its 200 success, the answer assembled from S3', async () => {
+  /** Pushes a 500-item tab at 1.25 each, names of `nameLength` characters, and pays it (202). */
+  async function payLargeTab(nameLength: number) {
     const orderKey = String(100 + ++table);
-    const name = (i: number) => escapedName(i, 90);
     const items = Array.from({ length: 500 }, (_, i) => ({
       sku: `SKU-${i}`,
-      name: name(i),
+      name: escapedName(i, nameLength),
       quantity: 1,
       unitPrice: 1.25,
       unit: 'UN',
@@ -191,8 +191,13 @@ describe('answers of any size', () => {
     Object.assign(payment, { orderKey });
     Object.assign(payment.paymentObject, { orderAmount: 625, fees: 62.5, total: 687.5 });
     payment.paymentObject.methods[0].value = 687.5;
+    expect((await post(stack, '/order/payment', payment, token)).status).toBe(202);
+    return { orderKey, payment };
+  }
 
-    await post(stack, '/order/payment', payment, token);
+  it('a 500-item tab with long, escaped names gets its 200 success, the answer assembled from S3', async () => {
+    const name = (i: number) => escapedName(i, 90);
+    const { orderKey, payment } = await payLargeTab(90);
     const done = await pollUntilFinished(stack, payment, token, 30_000);
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ success: true, error: null });
@@ -222,28 +227,8 @@ describe('answers of any size', () => {
   });
 
   it('a tab whose NFC-e would exceed SEFAZ’s 500 KB limit ends at once, saying so, and nothing is sent', async () => {
-    const orderKey = String(100 + ++table);
-    const items = Array.from({ length: 500 }, (_, i) => ({
-      sku: `SKU-${i}`,
-      name: escapedName(i, 120),
-      quantity: 1,
-      unitPrice: 1.25,
-      unit: 'UN',
-    }));
-    const put = await send(
-      stack,
-      'PUT',
-      `/orders/TABLE/${orderKey}`,
-      { integrationHubServiceId: SEED_INTEGRATION, items },
-      token,
-    );
-    expect(put.status).toBe(201);
-    const payment = seedPayment();
-    Object.assign(payment, { orderKey });
-    Object.assign(payment.paymentObject, { orderAmount: 625, fees: 62.5, total: 687.5 });
-    payment.paymentObject.methods[0].value = 687.5;
     const calls = stack.sefaz.control.calls().authorization;
-    await post(stack, '/order/payment', payment, token);
+    const { payment } = await payLargeTab(120);
     const done = await pollUntilFinished(stack, payment, token, 30_000);
     expect(done.body.error.code).toBe('ISSUE_FAILED');
     expect(done.body.error.message).toMatch(
