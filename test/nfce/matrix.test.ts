@@ -10,7 +10,7 @@ import { renderReceipt } from '../../functions/nfce/receipt.ts';
 import { nfeProc, signNfce, type SignedNfce } from '../../functions/nfce/xml.ts';
 import { PAYMENT_METHODS } from '../../functions/payments/request.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
-import { inputFor, paymentFor, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import { inputFor, paymentFor, xmlsecMissing, xmlsecVerifies, itemsTotal, orderItem, orderItems } from '../support/nfce.ts';
 import {
   ALPHANUMERIC_CNPJ,
   ALPHANUMERIC_CONSUMER,
@@ -66,17 +66,9 @@ const setups = (): Setup[] => [
 ];
 const DATES = ['2026-11-22T12:30:00-03:00', '2027-02-10T20:15:30-03:00'];
 
-const SKUS = ['058', '101', '202', '303', 'SEM-CADASTRO'];
-const item = (n: number, overrides: Partial<OrderItem> = {}): OrderItem => ({
-  sku: SKUS[n % SKUS.length]!,
-  name: `Item ${n}`,
-  quantity: 10_000 * ((n % 3) + 1),
-  unitPrice: 150 + 37 * n,
-  unit: 'UN',
-  ...overrides,
-});
-const items = (count: number) => Array.from({ length: count }, (_, i) => item(i));
-const totalOf = (list: OrderItem[]) => list.reduce((sum, i) => sum + Math.round((i.quantity * i.unitPrice) / 10_000), 0);
+const item = orderItem;
+const items = orderItems;
+const totalOf = itemsTotal;
 
 const method = (name: (typeof PAYMENT_METHODS)[number], centavos: number, extra: Record<string, unknown> = {}) => ({
   value: centavos / 100,

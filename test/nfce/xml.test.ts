@@ -5,22 +5,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDocument, type OrderItem } from '../../functions/nfce/document.ts';
 import { PAYMENT_METHODS } from '../../functions/payments/request.ts';
 import { signNfce, type SignedNfce } from '../../functions/nfce/xml.ts';
-import { demoEmitter, inputFor, paymentFor, testCertificate, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import {
+  demoEmitter,
+  inputFor,
+  paymentFor,
+  testCertificate,
+  xmlsecMissing,
+  xmlsecVerifies,
+  itemsTotal,
+  orderItem,
+  orderItems,
+} from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
 
 const NS = 'http://www.portalfiscal.inf.br/nfe';
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
-const item = (n: number, overrides: Partial<OrderItem> = {}): OrderItem => ({
-  sku: ['058', '101', '202', '303', 'SEM-CADASTRO'][n % 5]!,
-  name: `Item ${n}`,
-  quantity: 10_000 * ((n % 3) + 1),
-  unitPrice: 150 + 37 * n,
-  unit: 'UN',
-  ...overrides,
-});
-const items = (count: number) => Array.from({ length: count }, (_, i) => item(i));
-const total = (list: OrderItem[]) => list.reduce((sum, i) => sum + Math.round((i.quantity * i.unitPrice) / 10_000), 0);
+const item = orderItem;
+const items = orderItems;
+const total = itemsTotal;
 
 interface Scenario {
   name: string;

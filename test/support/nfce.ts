@@ -105,3 +105,20 @@ export function xmlsecVerifies(xml: string, certificatePem: string): boolean {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The n-th item of a generated order: skus cycling through the demo catalog (and one it lacks),
+ * 1–3 units, prices growing with n (centavos; quantities in ten-thousandths).
+ */
+export const orderItem = (n: number, overrides: Partial<OrderItem> = {}): OrderItem => ({
+  sku: ['058', '101', '202', '303', 'SEM-CADASTRO'][n % 5]!,
+  name: `Item ${n}`,
+  quantity: 10_000 * ((n % 3) + 1),
+  unitPrice: 150 + 37 * n,
+  unit: 'UN',
+  ...overrides,
+});
+export const orderItems = (count: number) => Array.from({ length: count }, (_, i) => orderItem(i));
+/** Σ quantity × unitPrice, rounded per item (centavos), computed apart from the builder. */
+export const itemsTotal = (list: OrderItem[]) =>
+  list.reduce((sum, i) => sum + Math.round((i.quantity * i.unitPrice) / 10_000), 0);
