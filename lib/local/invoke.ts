@@ -55,6 +55,22 @@ export function lambdaContext(name: string, spec: Pick<FunctionSpec, 'timeoutSec
   };
 }
 
+/**
+ * Wraps every invocation, when set: the bench's meter (test/bench/meter.ts) counts invocations,
+ * their duration and the SDK calls made inside each. `run` performs the invocation; the observer
+ * must call it once and return (or throw) what it gives.
+ */
+export type InvocationObserver = (
+  invocation: { name: string; spec: Pick<FunctionSpec, 'timeoutSeconds' | 'memoryMb'>; event: unknown },
+  run: () => Promise<unknown>,
+) => Promise<unknown>;
+let observer: InvocationObserver | undefined;
+
+/** Sets (or, with undefined, removes) the one invocation observer of this process. Test-only. */
+export function observeInvocations(next: InvocationObserver | undefined): void {
+  observer = next;
+}
+
 /** Runs a handler with the function's timeout, like Lambda: past it the invocation fails. */
 export async function invoke(
   handler: Handler,
@@ -62,18 +78,21 @@ export async function invoke(
   spec: Pick<FunctionSpec, 'timeoutSeconds' | 'memoryMb'>,
   event: unknown,
 ): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);
-  });
-  const context = lambdaContext(name, spec);
-  try {
-    return await invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
-      Promise.race([handler(event, context), timeout]),
-    );
-  } finally {
-    clearTimeout(timer);
-  }
+  const run = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} timed out after ${spec.timeoutSeconds} s`)), spec.timeoutSeconds * 1000);
+    });
+    const context = lambdaContext(name, spec);
+    try {
+      return await invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
+        Promise.race([handler(event, context), timeout]),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return observer ? observer({ name, spec, event }, run) : run();
 }
 
 /** True for the multi-invocation store: an inner context does not replace the outer one. */

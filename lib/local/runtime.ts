@@ -44,6 +44,11 @@ export interface LocalRuntimeOptions {
   burstLimit?: number;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
   timers?: boolean;
+  /**
+   * Test-only: sees the runtime's own SDK clients before anything is sent with them (the bench's
+   * meter adds its middleware to the SQS client the event source mapping polls with).
+   */
+  onClients?: (clients: LocalClients) => void;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -82,6 +87,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const schedules = readSchedules(functions);
   const emulators = await startEmulators(options.dataDir);
   const clients = localClients(emulators);
+  options.onClients?.(clients);
   const resources = options.resources ?? { tables: manifest.tables, queues: manifest.queues, buckets: manifest.buckets };
   const provisioned = await provision(clients, resources);
 

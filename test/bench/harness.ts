@@ -1,4 +1,4 @@
-import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.ts';
 import type { FunctionSpec } from '../../lib/manifest.ts';
 
 export interface Sample {
@@ -33,8 +33,12 @@ export async function measure(
 }
 
 /** The local stack in memory, quiet, with the per-integration throttle lifted: benches measure the pipeline. */
-export function benchStack(functions?: Record<string, FunctionSpec>): Promise<LocalRuntime> {
+export function benchStack(
+  functions?: Record<string, FunctionSpec>,
+  options: Pick<LocalRuntimeOptions, 'onClients'> = {},
+): Promise<LocalRuntime> {
   return startLocalRuntime({
+    ...options,
     port: 0,
     timers: false,
     rateLimitPerSecond: 1e9,

@@ -6,11 +6,18 @@ import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';
 import { issueToken, SEED_INTEGRATION } from '../support/runtime.ts';
 import { benchStack, measure } from './harness.ts';
+import { createMeter } from './meter.ts';
+import { costTable, meterSales, usd } from './sale-cost.ts';
 
-const stack = await benchStack();
+// Off until the metered sales; on the event source's SQS client before its first long poll.
+const meter = createMeter();
+const stack = await benchStack(undefined, { onClients: (clients) => meter.instrument(clients.sqs, 'SQS') });
+meter.instrumentHandlers();
 try {
   const SEFAZ_DELAY_MS = 200;
   const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 40);
+  /** Sales paid one at a time, after the timed ones, with every AWS call counted. */
+  const METERED = 5;
   const token = await issueToken(stack, SEED_INTEGRATION);
   const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
     integrationHubServiceId: SEED_INTEGRATION,
@@ -52,6 +59,10 @@ try {
   for (let i = 0; i < PAYMENTS; i++) {
     if ((await call('PUT', `/orders/TABLE/${runId}-${i}`, order)) !== 201) throw new Error('order refused');
   }
+  const meteredKeys = Array.from({ length: METERED }, (_, i) => `${runId}-metered-${i}`);
+  for (const key of meteredKeys) {
+    if ((await call('PUT', `/orders/TABLE/${key}`, order)) !== 201) throw new Error('order refused');
+  }
   const sample = await measure('POST → 200 minus the SEFAZ delay', PAYMENTS, 4, async (i) => {
     const key = `${runId}-${i}`;
     await payUntilFinished({ ...seedPayment(), orderKey: key });
@@ -74,6 +85,13 @@ try {
   const t0 = performance.now();
   await payUntilFinished(large);
   const largeMs = performance.now() - t0;
+
+  const cost = await meterSales(
+    meter,
+    meteredKeys,
+    (orderKey) => call('POST', '/order/payment', { ...seedPayment(), orderKey }),
+    5,
+  );
   const overhead = (ms: number) => (ms - SEFAZ_DELAY_MS).toFixed(1).padStart(6);
   console.log(
     `\nPayment → authorized NFC-e, ${PAYMENTS} payments, 4 POS at once, SEFAZ delay ${SEFAZ_DELAY_MS} ms (polls every 5 ms)`,
@@ -81,8 +99,21 @@ try {
   console.log(
     `  pipeline overhead beyond SEFAZ         p50 ${overhead(sample.p50)} ms   p99 ${overhead(sample.p99)} ms   (${sample.perSecond.toFixed(1)} payments/s)`,
   );
+  const pickUps = meter.pickUpMs.slice(0, PAYMENTS).sort((a, b) => a - b);
+  const pickUpAt = (q: number) => pickUps[Math.min(pickUps.length - 1, Math.floor(q * pickUps.length))] ?? NaN;
+  console.log(
+    `  of which the job's pick-up from SQS    p50 ${pickUpAt(0.5).toFixed(1).padStart(6)} ms   p99 ${pickUpAt(0.99).toFixed(1).padStart(6)} ms   (SentTimestamp → issuer invoked)`,
+  );
   console.log(
     `  500-item tab, POST → 200              ${largeMs.toFixed(0).padStart(6)} ms   largest answer served ${(largestAnswer / 1024).toFixed(0)} KiB`,
+  );
+  console.log(
+    `\nCost of a sale: AWS calls counted on the SDK clients and the local runtime's invocations, ${METERED} sales one at a time`,
+  );
+  console.log("(per step; issuer = the job through SQS, the event source's receive and delete included; polls every 5 ms)");
+  for (const line of costTable(cost)) console.log(line);
+  console.log(
+    `  AWS list prices (README): US$ ${(usd(cost.columns.sale) * 1000).toFixed(3)} per 1,000 sales, plus US$ ${(usd(cost.columns.poll208) * 1000).toFixed(4)} per 1,000 polls answered 208`,
   );
 } finally {
   await stack.close();
