@@ -11,6 +11,7 @@ import { projectRoot } from '../lib/local/invoke.ts';
 import { lockDir } from '../lib/local/lock.ts';
 import { startLocalRuntime } from '../lib/local/runtime.ts';
 import { DEMO_INTEGRATION, seedAuth, type KeptTokens } from '../lib/local/seed/auth.ts';
+import { seedCielo, type KeptCielo } from '../lib/local/seed/cielo.ts';
 import { seedNfce } from '../lib/local/seed/nfce.ts';
 import { seedPayments } from '../lib/local/seed/payments.ts';
 const localDir = resolve(projectRoot, process.env.LOCAL_DIR || '.local');
@@ -37,6 +38,8 @@ if (!lock.acquired) {
 }
 process.on('exit', () => lock.release());
 const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_010e_v1.01');
+// The partners' *_URL as the developer set them (the runtime adds its own variables to process.env).
+const partnerEnv = { ...process.env };
 const runtime = await startLocalRuntime({
   dataDir: resolve(localDir, 'data'),
   secretsDir: resolve(localDir, 'secrets'),
@@ -46,24 +49,26 @@ const runtime = await startLocalRuntime({
   timers: true,
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' },
   // SEFAZ_URL (and, later, each partner's *_URL) points the backend at a real partner instead.
-  partnerEnv: process.env,
+  partnerEnv,
 }).catch((error: unknown) => {
   if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
   console.error(`npm start: port ${port} is in use by another program; set PORT to a free one (PORT=0 picks any)`);
   process.exit(1);
 });
 
-const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens) : {};
+const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens & KeptCielo) : {};
 // Seed steps per capability; the NFC-e one points emitters at this run's SEFAZ before any payment
 // is re-queued.
 const auth = await seedAuth(runtime, kept);
 const nfce = await seedNfce(runtime, localDir);
+const cielo = await seedCielo(runtime, kept, partnerEnv);
 const { rearmed, deadLetters } = await seedPayments(runtime);
 
 const demo = {
   baseUrl: runtime.baseUrl,
   ...nfce,
   ...auth,
+  ...cielo,
   emulators: { dynamodb: runtime.emulators.dynamodb, sqs: runtime.emulators.sqs, s3: runtime.emulators.s3 },
   queues: Object.fromEntries(Object.entries(runtime.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
   // The handlers' environment (emulator endpoints, resource names): `npm run job` loads a handler with it.
@@ -76,6 +81,7 @@ Checkout backend running locally.
   API          ${runtime.baseUrl}
   DynamoDB     ${runtime.emulators.dynamodb}   SQS ${runtime.emulators.sqs}   S3 ${runtime.emulators.s3}
   SEFAZ        ${nfce.sefaz.autorizacao}${process.env.SEFAZ_URL ? ' (SEFAZ_URL)' : ' (simulator)'}
+  Cielo LIO    ${cielo.cielo.apiUrl}${partnerEnv.CIELO_API_URL ? ' (CIELO_API_URL)' : ' (simulator; it notifies the webhook in demo.json)'}
   Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}${deadLetters ? `\n  Held         ${deadLetters} payment(s) wait in the dead-letter queue for an operator (GET /admin/dead-letters)` : ''}
 
 Try it (push table 2's tab, then pay it; repeat the POST until it answers 200):

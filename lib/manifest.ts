@@ -1,5 +1,6 @@
 import { gatewayErrorBody, handlerErrors, type GatewayError } from '../functions/shared/http-errors.ts';
 import * as auth from './manifest/auth.ts';
+import * as cielo from './manifest/cielo.ts';
 import * as nfce from './manifest/nfce.ts';
 import * as operations from './manifest/operations.ts';
 import * as orders from './manifest/orders.ts';
@@ -33,6 +34,8 @@ export interface QueueSpec {
 export interface SecretSpec {
   /** Each integration's secret is `<prefix><integrationHubServiceId>`. */
   prefix: string;
+  /** What each secret holds, in a few words (the IAM acknowledgement names it). */
+  holds: string;
 }
 
 export interface BucketSpec {
@@ -41,16 +44,31 @@ export interface BucketSpec {
 }
 
 /** The capabilities' fragments, by capability. */
-export const fragments = { auth, payments, orders, nfce, operations } as const;
+export const fragments = { auth, payments, orders, nfce, operations, cielo } as const;
 
-export const tables = { ...auth.tables, ...payments.tables, ...orders.tables, ...nfce.tables, ...operations.tables } as const;
-export const queues = { ...auth.queues, ...payments.queues, ...orders.queues, ...nfce.queues, ...operations.queues } as const;
+export const tables = {
+  ...auth.tables,
+  ...payments.tables,
+  ...orders.tables,
+  ...nfce.tables,
+  ...operations.tables,
+  ...cielo.tables,
+} as const;
+export const queues = {
+  ...auth.queues,
+  ...payments.queues,
+  ...orders.queues,
+  ...nfce.queues,
+  ...operations.queues,
+  ...cielo.queues,
+} as const;
 export const buckets = {
   ...auth.buckets,
   ...payments.buckets,
   ...orders.buckets,
   ...nfce.buckets,
   ...operations.buckets,
+  ...cielo.buckets,
 } as const;
 export const secrets = {
   ...auth.secrets,
@@ -58,6 +76,7 @@ export const secrets = {
   ...orders.secrets,
   ...nfce.secrets,
   ...operations.secrets,
+  ...cielo.secrets,
 } as const;
 export type SecretName = keyof typeof secrets;
 export type TableName = keyof typeof tables;
@@ -169,6 +188,12 @@ export interface FunctionSpec {
   buckets?: Partial<Record<BucketName, BucketAccess>>;
   /** Secrets the function reads (GetSecretValue under the prefix). */
   secrets?: readonly SecretName[];
+  /**
+   * Partners' base-URL variables the function reads (`CIELO_API_URL`…): unset, the code uses the
+   * partner's production URL; `cdk deploy -c CIELO_API_URL=<sandbox>` sets it in AWS, the local
+   * runtime sets it to its simulator's.
+   */
+  partnerUrls?: readonly string[];
 }
 
 export const functions = {
@@ -177,6 +202,7 @@ export const functions = {
   ...orders.functions,
   ...nfce.functions,
   ...operations.functions,
+  ...cielo.functions,
 } as const;
 
 export type FunctionName = keyof typeof functions;

@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -19,6 +19,7 @@ import {
   type TableSpec,
 } from './manifest.ts';
 import { byName, entriesOf, pascal } from './constructs/names.ts';
+import { pendingVerificationAlarm } from './manifest/cielo.ts';
 
 /** Attribute DynamoDB TTL reads (epoch seconds); the local runtime ignores expired items in code. */
 const TTL_ATTRIBUTE = 'expiresAt';
@@ -136,5 +137,21 @@ export class StatefulStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(alarmAction);
     }
+    const pending = pendingVerificationAlarm;
+    new Alarm(this, 'CieloVerificationsPendingAlarm', {
+      alarmDescription: `Cielo claims (PAID, CLOSED, CONFIRMED payments) waiting more than ${pending.thresholdSeconds / 60} minutes for the Order Manager API: nothing acts on them until it answers`,
+      metric: new Metric({
+        namespace: pending.namespace,
+        metricName: pending.metric,
+        dimensionsMap: { service: pending.service },
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: pending.thresholdSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No data: the sweep found nothing pending (it publishes 0) or did not run (its errors alarm elsewhere).
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(alarmAction);
   }
 }

@@ -1,6 +1,6 @@
 import type { TaxDocument } from '../shared/documents.ts';
 import { formatReais } from '../shared/money.ts';
-import type { PaymentAmounts, PaymentRequest } from '../payments/request.ts';
+import type { IntegratedPayment, PaymentAmounts, PaymentRequest } from '../payments/request.ts';
 import { UF_CODES, type Catalog, type Emitter, type IcmsRule, type PisCofinsRule, type TaxProfile } from './fiscal.ts';
 import {
   ibsCbsApplies,
@@ -44,7 +44,7 @@ export interface NfceInput {
   catalog: Catalog;
   numbering: Numbering;
   order: { orderKeyType: PaymentRequest['orderKeyType']; orderKey: string; items: OrderItem[]; notes?: string };
-  payment: { request: PaymentRequest; amounts: PaymentAmounts; customer: TaxDocument | null };
+  payment: { request: PaymentRequest; amounts: PaymentAmounts; customer: TaxDocument | null; integrated?: IntegratedPayment };
   verProc: string;
 }
 
@@ -97,9 +97,10 @@ export interface DetPag {
   /**
    * Card group: cards, vouchers and PIX (tPag 17, NT 2025.001; SEFAZ rejection 391 without it).
    * POS payments are not integrated with the store's system (tpIntegra 2), so no acquirer CNPJ or
-   * cAut; tBand only when the brand is known for sure.
+   * cAut; a sale paid at the acquirer's terminal whose transactions the backend received (Cielo
+   * LIO) is (tpIntegra 1, with the acquirer's CNPJ and cAut). tBand only when the brand is known.
    */
-  card?: { tpIntegra: 2; tBand?: string };
+  card?: { tpIntegra: 1 | 2; CNPJ?: string; tBand?: string; cAut?: string };
 }
 
 export interface NfceDocument {
@@ -289,7 +290,7 @@ export function buildDocument(input: NfceInput): NfceDocument {
     }
   }
 
-  const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts, vNF);
+  const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts, vNF, payment.integrated);
   const cUF = UF_CODES[emitter.address.uf];
   const yearMonth = numbering.dhEmi.slice(2, 4) + numbering.dhEmi.slice(5, 7);
   const chave = accessKey({
@@ -518,7 +519,12 @@ export function cardBrand(method: Pick<Method, 'brand' | 'methodInfo'>): string 
  * methods add up to the total, so Σ vPag − vTroco = vNF for every mix (SEFAZ 865: payments below
  * the total; 866: above it without change). Checked again here: a bug must not reach SEFAZ.
  */
-function payments(methods: Method[], amounts: PaymentAmounts, vNF: number): { pag: DetPag[]; vTroco: number } {
+function payments(
+  methods: Method[],
+  amounts: PaymentAmounts,
+  vNF: number,
+  integrated?: IntegratedPayment,
+): { pag: DetPag[]; vTroco: number } {
   const pag = methods.map((method, i): DetPag => {
     const mapping = T_PAG[method.method];
     const { value, changeFor, change } = amounts.methods[i]!;
@@ -528,7 +534,7 @@ function payments(methods: Method[], amounts: PaymentAmounts, vNF: number): { pa
       tPag: mapping.tPag,
       ...(mapping.xPag ? { xPag: mapping.xPag } : {}),
       vPag,
-      ...(mapping.card ? { card: { tpIntegra: 2 as const, ...(tBand ? { tBand } : {}) } } : {}),
+      ...(mapping.card ? { card: cardGroup(tBand, integrated, i) } : {}),
     };
   });
   const vTroco = amounts.methods.reduce((sum, m) => sum + m.change, 0);
@@ -540,6 +546,18 @@ function payments(methods: Method[], amounts: PaymentAmounts, vNF: number): { pa
     );
   }
   return { pag, vTroco };
+}
+
+/** detPag/card: integrated (tpIntegra 1: CNPJ of the acquirer, cAut when known) or not (2). */
+function cardGroup(
+  tBand: string | undefined,
+  integrated: IntegratedPayment | undefined,
+  index: number,
+): NonNullable<DetPag['card']> {
+  const band = tBand ? { tBand } : {};
+  if (!integrated) return { tpIntegra: 2, ...band };
+  const cAut = integrated.cAut[index];
+  return { tpIntegra: 1, CNPJ: integrated.acquirerCnpj, ...band, ...(cAut ? { cAut } : {}) };
 }
 
 const KEY_LABEL = { TABLE: 'Mesa', CARD: 'Comanda', ORDER_ID: 'Pedido' } as const;

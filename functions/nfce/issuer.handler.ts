@@ -5,6 +5,7 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { envName, queues } from '../../lib/manifest.ts';
+import { orderLink } from '../cielo/wiring.ts';
 import { OrderStore } from '../orders/order.ts';
 import { DynamoPaymentStore } from '../payments/store.ts';
 import { dynamo, s3, sqs } from '../shared/aws.ts';
@@ -35,6 +36,7 @@ const text = (name: string) => env[name] as string;
 const deps: IssuerDeps = {
   payments: new DynamoPaymentStore(dynamo(), text(envName.table('payments'))),
   orders: new OrderStore(dynamo(), text(envName.table('orders'))),
+  cielo: orderLink(),
   fiscal: new FiscalConfig(dynamo(), text(envName.table('integrations')), secretStore(), text(envName.secretPrefix('nfce'))),
   numbering: new DynamoNumbering(dynamo(), text(envName.table('numbering'))),
   documents: new S3Documents(s3(), text(envName.bucket('fiscal'))),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { OrderStore } from '../orders/order.ts';
+import type { OrderStore, StoredOrder } from '../orders/order.ts';
 import { paymentJobSchema, type PaymentJob } from '../payments/job.ts';
 import { ISSUE_FAILED, ISSUE_INCOMPLETE, SEFAZ_UNAVAILABLE, type PaymentRecord, type PaymentResult } from '../payments/record.ts';
 import type { PaymentStore } from '../payments/store.ts';
@@ -42,9 +42,25 @@ export interface DocumentStore {
   put(key: string, body: string, contentType: string): Promise<void>;
 }
 
+/**
+ * Orders from Cielo's Order Manager (functions/cielo/): the tab of a payment whose order the POS
+ * never pushed, and the NFC-e's outcome written back on the Cielo order the tab came from.
+ */
+export interface CieloOrderLink {
+  /**
+   * Looks for a Cielo order this payment pays and, when exactly one is free to invoice, stores it
+   * as the payment's tab (source CIELO). Undefined when no Cielo order matches; a refusal (two
+   * orders for one table, one already invoiced, items an NFC-e cannot carry) names its reason.
+   */
+  resolve(record: PaymentRecord): Promise<{ found: true } | { found: false; code: string; message: string } | undefined>;
+  /** Records on the Cielo order `tab.cieloOrderId` the NFC-e's key, or why the payment got none. */
+  settle(tab: StoredOrder, paymentId: string, outcome: { key: string } | { error: string }): Promise<void>;
+}
+
 export interface IssuerDeps {
   payments: PaymentStore;
-  orders: Pick<OrderStore, 'lockFor' | 'markInvoiced'>;
+  orders: Pick<OrderStore, 'lockFor' | 'markInvoiced' | 'get'>;
+  cielo?: CieloOrderLink;
   fiscal: Pick<FiscalConfig, 'load'>;
   numbering: NumberSource;
   documents: DocumentStore;
@@ -96,6 +112,7 @@ export async function issue(message: unknown, delivery: Delivery, deps: IssuerDe
     // An NFC-e under this number may exist at SEFAZ: only the queue's retries can settle it.
     if (outcome.holdsOrder && !lastAttempt) throw error;
     deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code: outcome.code });
+    await settleCielo(await deps.orders.get(job.orderRef), record.paymentId, { error: outcome.message }, deps);
     await finish(job, deps, { success: false, invoice: null, error: { code: outcome.code, message: outcome.message } });
     // The POS has its answer; the job still goes to the DLQ, where an operator's redrive restarts it.
     if (lastAttempt) throw error;
@@ -153,9 +170,21 @@ export class DocumentFailure extends Error {
   }
 }
 
+/** The NFC-e's outcome on the Cielo order a tab came from (nothing for a POS tab). */
+async function settleCielo(
+  tab: StoredOrder | undefined,
+  paymentId: string,
+  outcome: { key: string } | { error: string },
+  deps: IssuerDeps,
+): Promise<void> {
+  if (tab?.cieloOrderId && deps.cielo) await deps.cielo.settle(tab, paymentId, outcome);
+}
+
 async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps): Promise<IssueOutcome> {
+  let order: StoredOrder | undefined;
   const fail = async (code: string, text: string): Promise<IssueOutcome> => {
     deps.log.warn('payment finished without an NFC-e', { paymentId: job.paymentId, code });
+    await settleCielo(order, record.paymentId, { error: text }, deps);
     await finish(job, deps, { success: false, invoice: null, error: { code, message: text } });
     return 'failed';
   };
@@ -169,7 +198,14 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     return 'finished-without-invoice';
   }
 
-  const order = await deps.orders.lockFor(job.orderRef, record.paymentId);
+  order = await deps.orders.lockFor(job.orderRef, record.paymentId);
+  if (deps.cielo && (!order || order.source === 'CIELO')) {
+    // No tab from the POS (or one an earlier payment took from Cielo): an open order Cielo
+    // notified, or its API knows, may be this one; the POS's own tab always wins.
+    const resolved = await deps.cielo.resolve(record);
+    if (resolved && !resolved.found) return fail(resolved.code, resolved.message);
+    if (resolved) order = await deps.orders.lockFor(job.orderRef, record.paymentId);
+  }
   const label = `${record.orderKeyType} ${record.orderKey}`;
   if (!order) {
     return fail(
@@ -224,6 +260,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
         request: record.request,
         amounts: record.amounts,
         customer: record.customerDocument ? (parseTaxDocument(record.customerDocument) ?? null) : null,
+        ...(record.integrated ? { integrated: record.integrated } : {}),
       },
       verProc: deps.verProc,
     });
@@ -294,6 +331,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     nProt: protocol.nProt,
   });
   await deps.orders.markInvoiced(job.orderRef, record.paymentId);
+  await settleCielo(order, record.paymentId, { key: signed.chave }, deps);
   await finish(job, deps, {
     success: true,
     invoice: { chave: signed.chave, qrCode: signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },

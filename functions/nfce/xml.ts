@@ -191,7 +191,8 @@ function renderInfNFe(b: Builder, infNFe: Element, d: NfceDocument): void {
   const pag = b.el(infNFe, 'pag');
   for (const p of d.pag) {
     const detPag = b.group(pag, 'detPag', { indPag: 0, tPag: p.tPag, xPag: p.xPag, vPag: reais(p.vPag) });
-    if (p.card) b.group(detPag, 'card', { tpIntegra: p.card.tpIntegra, tBand: p.card.tBand });
+    if (p.card)
+      b.group(detPag, 'card', { tpIntegra: p.card.tpIntegra, CNPJ: p.card.CNPJ, tBand: p.card.tBand, cAut: p.card.cAut });
   }
   b.el(pag, 'vTroco', reais(d.vTroco));
 

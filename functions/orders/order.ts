@@ -70,7 +70,9 @@ export interface StoredOrder {
   orderKey: string;
   items: OrderItem[];
   notes?: string;
+  /** Who gave the items: the POS (PUT /orders/…) or a Cielo LIO order (`cieloOrderId`). */
   source: 'POS' | 'CIELO';
+  cieloOrderId?: string;
   updatedAt: string;
   /** Set when an NFC-e for this order is authorized: another payment needs a new PUT first. */
   invoicedByPaymentId?: string;

@@ -187,6 +187,7 @@ function newRecord(
     request,
     amounts: payment.amounts,
     customerDocument: request.paymentObject.documentInReceipt ? (payment.customer?.number ?? null) : null,
+    ...(payment.integrated ? { integrated: payment.integrated } : {}),
     correlationId,
     createdAt: at,
     updatedAt: at,

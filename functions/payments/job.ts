@@ -14,13 +14,14 @@ export interface JobQueue {
   send(job: PaymentJob): Promise<void>;
 }
 
-export class SqsJobQueue implements JobQueue {
+/** Sends JSON jobs to one queue, each with its correlation id as a message attribute. */
+export class SqsJobQueue<Job extends { correlationId: string } = PaymentJob> {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
-  async send(job: PaymentJob): Promise<void> {
+  async send(job: Job): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseTaxDocument } from '../shared/documents.ts';
-import type { PaymentAmounts, PaymentRequest } from './request.ts';
+import type { IntegratedPayment, PaymentAmounts, PaymentRequest } from './request.ts';
 
 /**
  * A payment as stored. The order's slot item (`pk = ORDER#…`) holds the payment in flight or the
@@ -53,6 +53,8 @@ export interface PaymentRecord {
   amounts: PaymentAmounts;
   /** CPF/CNPJ digits for the NFC-e `dest` when documentInReceipt; never logged. */
   customerDocument: string | null;
+  /** Only for a sale paid at the acquirer's terminal (Cielo LIO): the NFC-e's tpIntegra 1 data. */
+  integrated?: IntegratedPayment;
   correlationId: string;
   createdAt: string;
   updatedAt: string;

@@ -110,10 +110,22 @@ export interface PaymentAmounts {
   methods: { value: number; changeFor: number | null; change: number }[];
 }
 
+/**
+ * Payments integrated with the store's system (the NFC-e's `tpIntegra` 1): a sale paid on the
+ * acquirer's own terminal (Cielo LIO) whose transactions the backend received, so the acquirer's
+ * CNPJ and each method's authorization code (`cAut`, index-aligned with `methods`) are known.
+ */
+export interface IntegratedPayment {
+  /** The acquirer's CNPJ, 14 digits (Cielo: 01027058000191). */
+  acquirerCnpj: string;
+  cAut: (string | null)[];
+}
+
 export type ValidPayment = {
   request: PaymentRequest;
   amounts: PaymentAmounts;
   customer: TaxDocument | null;
+  integrated?: IntegratedPayment;
 };
 
 export type Validation = { ok: true; payment: ValidPayment } | { ok: false; errors: FieldError[] };

@@ -102,6 +102,11 @@ export class ServiceFunction extends Construct {
     }
     for (const [bucket, access] of entriesOf(spec.buckets)) this.useBucket(bucket, resources.buckets[bucket], access);
     for (const secret of spec.secrets ?? []) this.readSecrets(secret);
+    // A partner's sandbox instead of its production URL: `cdk deploy -c CIELO_API_URL=…`.
+    for (const variable of spec.partnerUrls ?? []) {
+      const url: unknown = this.node.tryGetContext(variable);
+      if (typeof url === 'string' && url !== '') this.fn.addEnvironment(variable, url);
+    }
     // A queue consumer changes its messages' visibility (retry backoff): it needs the queue's URL.
     if (spec.trigger.kind === 'queue')
       this.fn.addEnvironment(envName.queueUrl(spec.trigger.queue), resources.queues[spec.trigger.queue].queueUrl);
@@ -126,7 +131,7 @@ export class ServiceFunction extends Construct {
     const finding = `arn:${named(stack.partition, '<AWS::Partition>')}:secretsmanager:${named(stack.region, '<AWS::Region>')}:${named(stack.account, '<AWS::AccountId>')}:secret:${prefix}*`;
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${finding}]`,
-      reason: `Each integration has its own secret under ${prefix} (A1 certificate and CSC); the function reads only that prefix.`,
+      reason: `Each integration has its own secret under ${prefix} (${secretSpecs[name].holds}); the function reads only that prefix.`,
     });
   }
 

@@ -21,7 +21,8 @@ import {
   type Resources,
 } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
-import { sefaz as sefazPartner, startPartner } from '../simulators/index.ts';
+import type { CieloSimulator, CieloSimulatorOptions } from '../simulators/cielo/index.ts';
+import { cielo as cieloPartner, sefaz as sefazPartner, startPartner } from '../simulators/index.ts';
 import type { Csc, SefazSimulator } from '../simulators/sefaz/index.ts';
 
 export interface LocalRuntimeOptions {
@@ -42,6 +43,8 @@ export interface LocalRuntimeOptions {
   partnerEnv?: Record<string, string | undefined>;
   rateLimitPerSecond?: number;
   burstLimit?: number;
+  /** The Cielo simulator's options (tests take its clock in hand: `clock: 'manual'`). */
+  cielo?: CieloSimulatorOptions;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
   timers?: boolean;
   /**
@@ -60,9 +63,11 @@ export interface LocalRuntime {
   queues: Record<string, ProvisionedQueue>;
   env: Record<string, string>;
   /** Each partner's base URL for this run: its simulator's, or the one its `*_URL` named. */
-  partnerUrls: { sefaz: string };
+  partnerUrls: { sefaz: string; cielo: string };
   /** The SEFAZ simulator; throws when SEFAZ_URL pointed the backend elsewhere. */
   readonly sefaz: SefazSimulator;
+  /** The Cielo Order Manager simulator; throws when CIELO_API_URL pointed the backend elsewhere. */
+  readonly cielo: CieloSimulator;
   /** Registers an emitter's CSC with the SEFAZ simulator (the QR code hash is checked with it). */
   registerCsc(cnpj: string, csc: Csc): void;
   runSchedule(name: string): Promise<unknown>;
@@ -97,6 +102,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     { csc: (cnpj) => cscs.get(cnpj), ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}) },
     options.partnerEnv ?? {},
   );
+  const cielo = await startPartner(cieloPartner, options.cielo ?? {}, options.partnerEnv ?? {});
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -109,6 +115,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     S3_FORCE_PATH_STYLE: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'checkout-local',
+    CIELO_API_URL: cielo.url,
+    // Metrics (EMF) go to stdout in Lambda; locally they would only add noise.
+    POWERTOOLS_METRICS_DISABLED: 'true',
     // Invocations run concurrently in this process (lib/local/invoke.ts gives each its own
     // InvokeStore context); like Lambda Managed Instances, this tells Powertools to keep
     // per-invocation state there. Its value is not read, only its presence.
@@ -185,10 +194,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     documents: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     queues: provisioned.queues,
     env,
-    partnerUrls: { sefaz: sefaz.url },
+    partnerUrls: { sefaz: sefaz.url, cielo: cielo.url },
     get sefaz() {
       if (!sefaz.simulator) throw new Error(`${sefazPartner.urlVariable} points at ${sefaz.url}: no SEFAZ simulator runs`);
       return sefaz.simulator as SefazSimulator;
+    },
+    get cielo() {
+      if (!cielo.simulator) throw new Error(`${cieloPartner.urlVariable} points at ${cielo.url}: no Cielo simulator runs`);
+      return cielo.simulator as CieloSimulator;
     },
     registerCsc: (cnpj, csc) => cscs.set(cnpj, csc),
     runSchedule: (name) => scheduler.run(name),
@@ -197,6 +210,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all(pollers.map((p) => p.stop()));
       await closeServer(gateway.server);
       await sefaz.simulator?.close();
+      await cielo.simulator?.close();
       await emulators.close();
     },
   };

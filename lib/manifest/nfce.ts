@@ -26,7 +26,7 @@ export const buckets = {
  * `<prefix><integrationHubServiceId>`. Locally, JSON files under .local/secrets/.
  */
 export const secrets = {
-  nfce: { prefix: 'checkout/nfce/' },
+  nfce: { prefix: 'checkout/nfce/', holds: 'A1 certificate and CSC' },
 } as const satisfies Record<string, SecretSpec>;
 
 /** Both invoice routes: one handler, read-only on the invoices index and the fiscal bucket. */
@@ -45,9 +45,18 @@ export const functions = {
     trigger: { kind: 'queue', queue: 'nfceRequests', batchSize: 1, maxConcurrency: 10 },
     timeoutSeconds: 30,
     memoryMb: 1024,
-    tables: { payments: 'readWrite', orders: 'readWrite', numbering: 'readWrite', invoices: 'readWrite', integrations: 'read' },
+    // cieloOrders and the cielo secret: a payment with no POS tab may pay an open Cielo order.
+    tables: {
+      payments: 'readWrite',
+      orders: 'readWrite',
+      numbering: 'readWrite',
+      invoices: 'readWrite',
+      integrations: 'read',
+      cieloOrders: 'readWrite',
+    },
     buckets: { fiscal: 'put' },
-    secrets: ['nfce'],
+    secrets: ['nfce', 'cielo'],
+    partnerUrls: ['CIELO_API_URL'],
   },
   invoiceXml: {
     ...invoiceReader,

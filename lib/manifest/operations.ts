@@ -19,7 +19,7 @@ export const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     tables: { payments: 'read' },
-    deadLetters: ['nfceRequests'],
+    deadLetters: ['nfceRequests', 'cieloVerifications'],
   },
   deadLetterRedrive: {
     entry: 'functions/operations/redrive.handler.ts',
@@ -29,7 +29,7 @@ export const functions = {
     memoryMb: 256,
     // readWrite: a redriven payment's failure is reopened, so polls answer 208 until it settles.
     tables: { payments: 'readWrite' },
-    deadLetters: ['nfceRequests'],
-    sendsTo: ['nfceRequests'],
+    deadLetters: ['nfceRequests', 'cieloVerifications'],
+    sendsTo: ['nfceRequests', 'cieloVerifications'],
   },
 } as const satisfies Record<string, FunctionSpec>;

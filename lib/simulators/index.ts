@@ -1,3 +1,4 @@
+import { startCieloSimulator, type CieloControl, type CieloSimulatorOptions } from './cielo/index.ts';
 import { startSefazSimulator, type SefazControl, type SefazSimulatorOptions } from './sefaz/index.ts';
 
 /**
@@ -27,6 +28,16 @@ export const sefaz: Partner<SefazSimulatorOptions, SefazControl> = {
   name: 'SEFAZ-SP (NFC-e)',
   urlVariable: 'SEFAZ_URL',
   start: startSefazSimulator,
+};
+
+/**
+ * Cielo LIO's Order Manager API (and the notifier that POSTs to the registered webhook);
+ * `CIELO_API_URL` is the API base such as `https://api.cielo.com.br/sandbox-lio/order-management/v1`.
+ */
+export const cielo: Partner<CieloSimulatorOptions, CieloControl> = {
+  name: 'Cielo LIO Order Manager',
+  urlVariable: 'CIELO_API_URL',
+  start: startCieloSimulator,
 };
 
 /**

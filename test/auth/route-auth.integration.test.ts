@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
-import { assertRoutes, envName, functions, tables, type FunctionSpec } from '../../lib/manifest.ts';
+import { assertRoutes, buckets, envName, functions, queues, tables, type FunctionSpec } from '../../lib/manifest.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from '../support/fixtures.ts';
 import { functionsWithout, issueToken, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
@@ -35,8 +35,8 @@ beforeAll(async () => {
     },
     resources: {
       tables: { ...tables, probe: { partitionKey: 'pk' } },
-      queues: { nfceRequests: { visibilityTimeoutSeconds: 180, maxReceiveCount: 5, retentionDays: 14 } },
-      buckets: { fiscal: { retainDays: 1 } },
+      queues,
+      buckets,
     },
   });
   posToken = await issueToken(stack, SEED_INTEGRATION);

@@ -37,6 +37,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect([...new Set(acknowledgements(templates.stateless).map((a) => a.id))].sort()).toEqual([
       'AwsSolutions-APIG2',
       'AwsSolutions-APIG3',
+      // Cielo's notification routes: the partner's secret is in the path, checked by the handler.
+      'AwsSolutions-APIG4',
       'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       // The invoice readers' CDK read grant and the issuer's put (object actions need <bucket>/*).
@@ -44,6 +46,10 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Action::s3:GetObject*]',
       'AwsSolutions-IAM5[Action::s3:List*]',
       'AwsSolutions-IAM5[Resource::CheckoutStateful:ExportsOutputFnGetAttFiscalBucket4E41F0FAArn0F9BD50B/*]',
+      // The Cielo webhook puts raw notifications into the partner archive.
+      'AwsSolutions-IAM5[Resource::CheckoutStateful:ExportsOutputFnGetAttPartnerArchiveBucket882D876EArnAE1A07BD/*]',
+      // The Cielo verifier and the issuer read each integration's Order Manager credentials under one prefix.
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:checkout/cielo/*]',
       // The issuer reads each integration's secret under one prefix.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:checkout/nfce/*]',
       'AwsSolutions-L1',

@@ -162,7 +162,8 @@ describe('queues', () => {
   it('alarms on the first message in each DLQ, to the encrypted SSL-only alarms topic', () => {
     const topicId = logicalId(stateful.alarmsTopic);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    expect(alarms).toHaveLength(Object.keys(queues).length);
+    // One per DLQ, and the Cielo verifications' (next test).
+    expect(alarms).toHaveLength(Object.keys(queues).length + 1);
     for (const dlq of Object.values(stateful.deadLetterQueues)) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
@@ -185,5 +186,22 @@ describe('queues', () => {
         ]),
       },
     });
+  });
+  it('alarms when a Cielo claim waits more than an hour for the Order Manager API (the sweep’s metric)', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'Checkout',
+        MetricName: 'CieloVerificationOldestPendingSeconds',
+        Dimensions: [{ Name: 'service', Value: 'cielo' }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 3600,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],
+      }),
+    );
   });
 });

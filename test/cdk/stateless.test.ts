@@ -154,6 +154,8 @@ describe('least privilege', () => {
 
 describe('the operator’s dead-letter routes', () => {
   const dlqArn = json(imported(stateful.deadLetterQueues.nfceRequests.queueArn));
+  const cieloDlqArn = json(imported(stateful.deadLetterQueues.cieloVerifications.queueArn));
+  const cieloQueueArn = json(imported(stateful.queues.cieloVerifications.queueArn));
   const CONSUME = [
     'sqs:ChangeMessageVisibility',
     'sqs:DeleteMessage',
@@ -162,22 +164,25 @@ describe('the operator’s dead-letter routes', () => {
     'sqs:ReceiveMessage',
   ];
 
-  it('lets the list only look at the dead-letter queue and read payments', () => {
+  it('lets the list only look at the dead-letter queues and read payments', () => {
     expect(grants('deadLetterList')).toEqual({
       [logGroupOf('deadLetterList')]: LOGS,
       [tableArn('payments')]: READ,
       [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
       [dlqArn]: CONSUME,
+      [cieloDlqArn]: CONSUME,
     });
   });
 
-  it('lets the redrive also send back to nfce-requests and reopen payments', () => {
+  it('lets the redrive also send back to nfce-requests and cielo-verifications and reopen payments', () => {
     expect(grants('deadLetterRedrive')).toEqual({
       [logGroupOf('deadLetterRedrive')]: LOGS,
       [tableArn('payments')]: READ_WRITE,
       [paymentsIndex]: ['dynamodb:Query', 'dynamodb:Scan'],
       [dlqArn]: CONSUME,
+      [cieloDlqArn]: CONSUME,
       [queueArn]: SEND,
+      [cieloQueueArn]: SEND,
     });
   });
 });
@@ -208,25 +213,29 @@ describe('REST API', () => {
     expect(json(resources[authorizerId]!.Properties.AuthorizerUri)).toContain(json(functionArn('authorizer')));
   });
 
-  it('routes POS and admin triggers through the authorizer (a usage key on POS routes only), each to its function', () => {
+  it('routes POS and admin triggers through the authorizer (a usage key on POS routes only), partner routes around it, each to its function', () => {
     const routes = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'http');
     expect(ofType('AWS::ApiGateway::Method')).toHaveLength(routes.length);
     expect(routes.map(([, { trigger }]) => trigger.kind === 'http' && trigger.auth).sort()).toEqual([
       'admin',
       'admin',
+      'admin',
       'bearer',
       'bearer',
       'bearer',
       'bearer',
+      'bearer',
+      'partner',
+      'partner',
     ]);
     for (const [name, { trigger }] of routes) {
       if (trigger.kind !== 'http') continue;
       const props = methodProps(api, trigger.path, trigger.method);
       expect(props).toMatchObject({
         HttpMethod: trigger.method,
-        AuthorizationType: 'CUSTOM',
-        AuthorizerId: { Ref: authorizerId },
-        ApiKeyRequired: trigger.auth === 'bearer',
+        ...(trigger.auth === 'partner'
+          ? { AuthorizationType: 'NONE' }
+          : { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, ApiKeyRequired: trigger.auth === 'bearer' }),
         Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
       });
       expect(json(props.Integration.Uri)).toContain(json(functionArn(name)));
@@ -288,17 +297,26 @@ describe('REST API', () => {
     expect(stage.Properties).toMatchObject({
       StageName: 'v1',
       TracingEnabled: true,
-      MethodSettings: [
-        {
-          HttpMethod: '*',
-          ResourcePath: '/*',
-          LoggingLevel: 'ERROR',
-          DataTraceEnabled: false,
-          ThrottlingRateLimit: 200,
-          ThrottlingBurstLimit: 400,
-        },
-      ],
     });
+    // The stage-wide setting first, then each partner route's own throttle (Cielo's POST and PUT).
+    expect(stage.Properties.MethodSettings).toEqual([
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: 200,
+        ThrottlingBurstLimit: 400,
+      },
+      ...['POST', 'PUT'].map((HttpMethod) => ({
+        HttpMethod,
+        ResourcePath: '/~1cielo~1notifications~1{secret}',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: 50,
+        ThrottlingBurstLimit: 100,
+      })),
+    ]);
     const { DestinationArn, Format } = stage.Properties.AccessLogSetting;
     expect(resources[DestinationArn['Fn::GetAtt'][0]]!.Type).toBe('AWS::Logs::LogGroup');
     expect(JSON.parse(Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
@@ -343,7 +361,7 @@ describe('REST API', () => {
 });
 
 describe('schedules', () => {
-  it('runs the re-queue sweep every minute, with retries', () => {
+  it('runs the re-queue sweep every minute and the Cielo verification sweep every 5 minutes, with retries', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules).toEqual([
       {
@@ -355,6 +373,18 @@ describe('schedules', () => {
             Id: 'Target0',
             Arn: { 'Fn::GetAtt': [id(stateless.functions.paymentRequeue!), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+          },
+        ],
+      },
+      {
+        Description: 'Cielo verifications left pending',
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.cieloVerifySweep!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
           },
         ],
       },
@@ -447,13 +477,20 @@ describe('queue triggers', () => {
     buckets: { fiscal: 'put' },
   };
 
-  it('feeds nfce-requests to the NFC-e issuer one message at a time, reporting batch item failures', () => {
+  it('feeds nfce-requests to the NFC-e issuer one message at a time, cielo-verifications five at a time, reporting batch item failures', () => {
     expect(mappings(stateless)).toEqual([
       {
         FunctionName: { Ref: id(stateless.functions.nfceIssuer!) },
         EventSourceArn: imported(stateful.queues.nfceRequests.queueArn),
         BatchSize: 1,
         ScalingConfig: { MaximumConcurrency: 10 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+      {
+        FunctionName: { Ref: id(stateless.functions.cieloVerify!) },
+        EventSourceArn: imported(stateful.queues.cieloVerifications.queueArn),
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       },
     ]);
@@ -470,8 +507,10 @@ describe('queue triggers', () => {
       TABLE_INVOICES: imported(stateful.tables.invoices.tableName),
       TABLE_INTEGRATIONS: imported(stateful.tables.integrations.tableName),
       BUCKET_FISCAL: imported(stateful.buckets.fiscal.bucketName),
+      TABLE_CIELO_ORDERS: imported(stateful.tables.cieloOrders.tableName),
       QUEUE_NFCE_REQUESTS_URL: imported(stateful.queues.nfceRequests.queueUrl),
       SECRET_PREFIX_NFCE: 'checkout/nfce/',
+      SECRET_PREFIX_CIELO: 'checkout/cielo/',
     });
     const issuer = grants('nfceIssuer');
     expect(issuer[queueArn]).toEqual([
@@ -481,7 +520,7 @@ describe('queue triggers', () => {
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ]);
-    for (const table of ['payments', 'orders', 'numbering', 'invoices'] as const)
+    for (const table of ['payments', 'orders', 'numbering', 'invoices', 'cieloOrders'] as const)
       expect(issuer[tableArn(table)]).toEqual(READ_WRITE);
     expect(issuer[tableArn('integrations')]).toEqual(READ);
     const secretArn = json({
@@ -504,8 +543,8 @@ describe('queue triggers', () => {
     expect(issuer[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toEqual(['s3:PutObject']);
     expect(issuer[json(bucketArn)]).toBeUndefined();
     expect(Object.values(issuer).flat()).not.toContain('sqs:SendMessage');
-    // logs, queue, five tables, the payments index, bucket objects, secrets
-    expect(Object.keys(issuer)).toHaveLength(10);
+    // logs, queue, six tables, the payments index and the three Cielo orders indexes, bucket objects, two secret prefixes
+    expect(Object.keys(issuer)).toHaveLength(15);
   });
 
   it('refuses a consumer whose timeout is not below the queue visibility timeout', () => {

@@ -100,15 +100,17 @@ describe('npm run job against the running local stack', () => {
     expect(unknown).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'nope is not a function of the manifest; scheduled functions: paymentRequeue\n',
+      stderr: 'nope is not a function of the manifest; scheduled functions: paymentRequeue, cieloVerifySweep\n',
     });
     expect(unscheduled).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'paymentIntake is not a scheduled function; scheduled functions: paymentRequeue\n',
+      stderr: 'paymentIntake is not a scheduled function; scheduled functions: paymentRequeue, cieloVerifySweep\n',
     });
     expect(none).toMatchObject({ code: 1, stdout: '' });
-    expect(none.stderr).toMatch(/^usage: npm run job -- <functionName> .*; scheduled functions: paymentRequeue\n$/);
+    expect(none.stderr).toMatch(
+      /^usage: npm run job -- <functionName> .*; scheduled functions: paymentRequeue, cieloVerifySweep\n$/,
+    );
   });
 
   it('fails with the error alone on stderr, and its stack trace with DEBUG', async () => {

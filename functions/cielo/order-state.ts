@@ -1,0 +1,336 @@
+import type { CieloItem, CieloStatus, CieloTransaction, Notification } from './notification.ts';
+
+/**
+ * A Cielo order as the backend keeps it: what every notification claimed, merged so that the
+ * result does not depend on the order, the number of times or the interleaving of deliveries
+ * (Cielo retries, duplicates and reorders them: spec §2 "Política de retentativa"). Each part is a
+ * join of what was seen — a set of status observations, the latest snapshot, a per-field latest
+ * value of each transaction — so `apply` is commutative, associative and idempotent. Cielo's
+ * docs ask the partner to keep the previous status (the current format does not carry it): it is
+ * the status before the current one in the history.
+ */
+
+/**
+ * The status order a tie in `updated_at` is settled with (one second of resolution: place, pay and
+ * close may share it). RE-ENTERED (the order payable again, after a payment was cancelled on the
+ * LIO) comes after PAID; CANCELED and CLOSED end an order. An unknown status ranks below all.
+ */
+const STATUS_RANK: Record<string, number> = { DRAFT: 0, ENTERED: 1, PAID: 2, 'RE-ENTERED': 3, CANCELED: 4, CLOSED: 5 };
+export const statusRank = (status: CieloStatus): number => STATUS_RANK[status] ?? -1;
+
+/** Statuses that claim money was taken: verified with the API before anything acts on them. */
+export const PAID_STATUSES: readonly CieloStatus[] = ['PAID', 'CLOSED'];
+/** Statuses after which an order takes no payment: it stops being "open" for Order Mesa. */
+const ENDED: readonly CieloStatus[] = ['CLOSED', 'CANCELED'];
+
+export interface HistoryEntry {
+  status: CieloStatus;
+  /** ISO 8601 UTC: the notification's `updated_at` (or when it arrived, when it had none). */
+  updatedAt: string;
+  notificationId: string;
+}
+
+/** What the API said about a claim: kept with the claim, so an operator sees both sides. */
+export interface Contradiction {
+  claim: string;
+  claimed: string;
+  api: string;
+  checkedAt: string;
+}
+
+export type VerificationState = 'NONE' | 'PENDING' | 'CONFIRMED' | 'CONTRADICTED';
+
+export interface OrderVerification {
+  /** NONE: nothing claimed money; PENDING: a claim waits for the API; CONFIRMED; CONTRADICTED (flagged). */
+  state: VerificationState;
+  /** The status claim being (or last) verified, `STATUS@updatedAt`. */
+  claim: string | null;
+  /** The highest status the API confirmed (PAID or CLOSED). */
+  confirmedStatus: CieloStatus | null;
+  /** The API's status at the last check. */
+  apiStatus: CieloStatus | null;
+  /** When the current PENDING began, when its job was last queued, when the API was last asked (ISO, -03:00). */
+  pendingSince: string | null;
+  queuedAt: string | null;
+  checkedAt: string | null;
+  attempts: number;
+  /** Why the last attempt could not reach a verdict (the API down, …). */
+  lastError: string | null;
+  contradictions: Contradiction[];
+}
+
+/** A transaction as kept: Cielo's fields, and its own verification against the API. */
+export interface KeptTransaction extends CieloTransaction {
+  verification: {
+    /** NOT_NEEDED for anything but a CONFIRMED PAYMENT. */
+    state: 'NOT_NEEDED' | 'PENDING' | 'CONFIRMED' | 'CONTRADICTED';
+    /** The claim verified: `status|type|amount`. */
+    claim: string;
+    /** The authorization code the API answered (the NFC-e's cAut comes from here). */
+    authorization_code?: string | null;
+  };
+}
+
+export interface InvoiceLink {
+  /** The payment (Order Mesa's, or the LIO sale's) issuing the NFC-e. */
+  paymentId: string;
+  via: 'ORDER_MESA' | 'LIO';
+  status: 'ISSUING' | 'AUTHORIZED' | 'FAILED';
+  key: string | null;
+  error: string | null;
+}
+
+export interface CieloOrderState {
+  /** `<integrationHubServiceId>#<Cielo order id>`. */
+  pk: string;
+  integrationHubServiceId: string;
+  id: string;
+  number: string | null;
+  reference: string | null;
+  notes: string | null;
+  /** Centavos. */
+  price: number | null;
+  remaining: number | null;
+  items: CieloItem[];
+  /** The current status (null while only transactions were notified). */
+  status: CieloStatus | null;
+  previousStatus: CieloStatus | null;
+  history: HistoryEntry[];
+  transactions: KeptTransaction[];
+  verification: OrderVerification;
+  invoice: InvoiceLink | null;
+  /** Internal: every distinct (status, updatedAt) seen; the history is derived from it. */
+  observations: (HistoryEntry & { previousStatus: CieloStatus | null })[];
+  /** Internal: which status notification the snapshot (number … items) came from: `at|rank|id`. */
+  snapshotKey: string | null;
+  /** Internal: per transaction and field, the version its value came from. */
+  fieldVersions: Record<string, Record<string, string>>;
+  /** Notifications applied, most recent last (duplicates are recognised without a write). */
+  notificationIds: string[];
+  /** An operator should look: why (unreadable claims, contradictions, a cancellation after the NFC-e). */
+  attention: string[];
+  /** Where the order came from: notifications, or the API (an Order Mesa payment looked it up). */
+  source: 'NOTIFICATIONS' | 'API';
+  createdAt: string;
+  updatedAt: string;
+  /** Optimistic concurrency: incremented by every write. */
+  version: number;
+}
+
+const NOTIFICATION_IDS_KEPT = 200;
+const OBSERVATIONS_KEPT = 200;
+
+export function orderPk(integrationHubServiceId: string, orderId: string): string {
+  return `${integrationHubServiceId}#${orderId}`;
+}
+
+export function emptyOrder(integrationHubServiceId: string, orderId: string, now: string): CieloOrderState {
+  return {
+    pk: orderPk(integrationHubServiceId, orderId),
+    integrationHubServiceId,
+    id: orderId,
+    number: null,
+    reference: null,
+    notes: null,
+    price: null,
+    remaining: null,
+    items: [],
+    status: null,
+    previousStatus: null,
+    history: [],
+    transactions: [],
+    verification: {
+      state: 'NONE',
+      claim: null,
+      confirmedStatus: null,
+      apiStatus: null,
+      pendingSince: null,
+      queuedAt: null,
+      checkedAt: null,
+      attempts: 0,
+      lastError: null,
+      contradictions: [],
+    },
+    invoice: null,
+    observations: [],
+    snapshotKey: null,
+    fieldVersions: {},
+    notificationIds: [],
+    attention: [],
+    source: 'NOTIFICATIONS',
+    createdAt: now,
+    updatedAt: now,
+    version: 0,
+  };
+}
+
+/** Sortable key of a status observation: time, then the status order, then the notification. */
+function observationKey(o: { updatedAt: string; status: CieloStatus; notificationId: string }): string {
+  return `${o.updatedAt}|${String(statusRank(o.status) + 1).padStart(2, '0')}|${o.notificationId}`;
+}
+
+const TX_RANK: Record<string, number> = { PENDING: 0, CONFIRMED: 1, CANCELLED: 2 };
+
+/** A transaction version's key: its status order, its time, then its content (a total order). */
+function transactionVersion(t: CieloTransaction, notificationId: string): string {
+  return `${TX_RANK[t.status ?? ''] ?? -1}|${t.updated_at ?? ''}|${notificationId}`;
+}
+
+/** The claim a transaction makes, which its verification is about. */
+export function transactionClaim(t: Pick<CieloTransaction, 'status' | 'transaction_type' | 'amount'>): string {
+  return `${t.status}|${t.transaction_type}|${t.amount}`;
+}
+
+/** A CONFIRMED PAYMENT moves money: it is verified before anything acts on it. */
+export function claimsPayment(t: Pick<CieloTransaction, 'status' | 'transaction_type'>): boolean {
+  return t.status === 'CONFIRMED' && (t.transaction_type === 'PAYMENT' || t.transaction_type === null);
+}
+
+const TRANSACTION_FIELDS = [
+  'external_id',
+  'status',
+  'terminal_number',
+  'authorization_code',
+  'number',
+  'amount',
+  'transaction_type',
+  'payment_fields',
+  'card',
+  'updated_at',
+] as const;
+
+/**
+ * Merges one version of a transaction: each field keeps the value of the highest version that had
+ * one (a later notification's null does not erase what an earlier one said).
+ */
+function mergeTransaction(state: CieloOrderState, incoming: CieloTransaction, notificationId: string): void {
+  const version = transactionVersion(incoming, notificationId);
+  const existing = state.transactions.find((t) => t.id === incoming.id);
+  const versions = (state.fieldVersions[incoming.id] ??= {});
+  const merged: Record<string, unknown> = existing
+    ? { ...existing }
+    : { id: incoming.id, verification: { state: 'NOT_NEEDED', claim: '' } };
+  for (const field of TRANSACTION_FIELDS) {
+    const value = incoming[field];
+    if (value === null) {
+      if (!(field in merged)) merged[field] = null;
+      continue;
+    }
+    if (versions[field] === undefined || version > versions[field]!) {
+      merged[field] = value;
+      versions[field] = version;
+    }
+  }
+  const kept = merged as unknown as KeptTransaction;
+  const claim = transactionClaim(kept);
+  if (kept.verification.claim !== claim) {
+    kept.verification = { state: claimsPayment(kept) ? 'PENDING' : 'NOT_NEEDED', claim };
+  }
+  if (existing) state.transactions[state.transactions.indexOf(existing)] = kept;
+  else state.transactions.push(kept);
+  state.transactions.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** History: the observations in time order, a repeated status folded into its first appearance. */
+function deriveHistory(state: CieloOrderState): void {
+  const sorted = [...state.observations].sort((a, b) => (observationKey(a) < observationKey(b) ? -1 : 1));
+  const history: HistoryEntry[] = [];
+  for (const o of sorted) {
+    if (history.at(-1)?.status !== o.status)
+      history.push({ status: o.status, updatedAt: o.updatedAt, notificationId: o.notificationId });
+  }
+  state.history = history;
+  state.status = history.at(-1)?.status ?? null;
+  // The legacy STATUS_CHANGED said what came before; the history says it better when it knows.
+  const legacyPrevious = sorted.at(-1)?.previousStatus ?? null;
+  state.previousStatus = history.at(-2)?.status ?? (legacyPrevious !== state.status ? legacyPrevious : null);
+}
+
+/**
+ * Applies one notification (never an `unreadable` one) to the order's state and returns the new
+ * state (the argument is not changed). `receivedAt` (ISO UTC) dates a status without `updated_at`.
+ */
+export function applyNotification(
+  current: CieloOrderState,
+  notification: Exclude<Notification, { kind: 'unreadable' }>,
+  id: string,
+  receivedAt: string,
+): CieloOrderState {
+  const state: CieloOrderState = structuredClone(current);
+  if (!state.notificationIds.includes(id)) state.notificationIds = [...state.notificationIds, id].slice(-NOTIFICATION_IDS_KEPT);
+
+  if (notification.kind === 'transaction') {
+    mergeTransaction(state, notification.transaction, id);
+  } else {
+    const observation = {
+      status: notification.status,
+      updatedAt: notification.at ?? receivedAt,
+      notificationId: id,
+      previousStatus: notification.previousStatus,
+    };
+    const same = state.observations.find((o) => o.status === observation.status && o.updatedAt === observation.updatedAt);
+    if (!same) state.observations = [...state.observations, observation].slice(-OBSERVATIONS_KEPT);
+    else if (id < same.notificationId)
+      Object.assign(same, { notificationId: id, previousStatus: observation.previousStatus ?? same.previousStatus });
+    else same.previousStatus ??= observation.previousStatus;
+    deriveHistory(state);
+
+    if (notification.order) {
+      const key = observationKey(observation);
+      if (state.snapshotKey === null || key > state.snapshotKey) {
+        const { number, reference, notes, price, remaining, items } = notification.order;
+        Object.assign(state, { number, reference, notes, price, remaining, items, snapshotKey: key });
+      }
+      for (const t of notification.order.transactions) mergeTransaction(state, t, id);
+    }
+  }
+  return state;
+}
+
+/** The status claim waiting for the API: PAID or CLOSED, not yet covered by what the API confirmed. */
+export function pendingStatusClaim(state: CieloOrderState): string | null {
+  const { status } = state;
+  if (!status || !PAID_STATUSES.includes(status)) return null;
+  const at = state.history.at(-1)!.updatedAt;
+  const claim = `${status}@${at}`;
+  const { confirmedStatus, contradictions } = state.verification;
+  if (confirmedStatus && statusRank(confirmedStatus) >= statusRank(status)) return null;
+  if (contradictions.some((c) => c.claim === claim)) return null;
+  return claim;
+}
+
+/** True when a claim (the status, a CONFIRMED PAYMENT) waits for the Order Manager API. */
+export function needsVerification(state: CieloOrderState): boolean {
+  return pendingStatusClaim(state) !== null || state.transactions.some((t) => t.verification.state === 'PENDING');
+}
+
+/** True while the order can still take a payment (Order Mesa looks only at these). */
+export function isOpen(state: Pick<CieloOrderState, 'status'>): boolean {
+  return state.status !== null && !ENDED.includes(state.status);
+}
+
+/** A CONFIRMED CANCELLATION after the order's NFC-e: the NFC-e must be cancelled (issue 13 acts on it). */
+export function cancellationAfterInvoice(state: CieloOrderState): KeptTransaction | undefined {
+  if (!state.invoice?.key) return undefined;
+  return state.transactions.find((t) => t.transaction_type === 'CANCELLATION' && t.status === 'CONFIRMED');
+}
+
+/** What an operator must look at in this order, in words (empty when nothing). */
+export function attentionOf(state: CieloOrderState): string[] {
+  const reasons: string[] = [];
+  const { verification } = state;
+  if (verification.state === 'CONTRADICTED')
+    reasons.push(
+      `the Order Manager API contradicts a claim (${verification.contradictions.at(-1)?.claim ?? 'see verification'}): nothing was done with it`,
+    );
+  for (const t of state.transactions)
+    if (t.verification.state === 'CONTRADICTED') reasons.push(`transaction ${t.id} is contradicted by the Order Manager API`);
+  if (state.invoice?.status === 'FAILED')
+    reasons.push(`the NFC-e of this order failed: ${state.invoice.error ?? 'see the payment'}`);
+  const cancellation = cancellationAfterInvoice(state);
+  if (cancellation)
+    reasons.push(
+      `NFCE_CANCELLATION: transaction ${cancellation.id} cancelled the sale whose NFC-e ${state.invoice!.key} was authorized; the NFC-e must be cancelled`,
+    );
+  return reasons;
+}
