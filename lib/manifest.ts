@@ -111,7 +111,8 @@ export const gatewayErrors = {
   throttled: {
     statusCode: 429,
     key: 'rate',
-    message: `too many requests: at most ${api.rateLimitPerSecond} per second with bursts of ${api.burstLimit} per integration`,
+    // One answer for every throttle (API Gateway has a single THROTTLED response): it names both.
+    message: `too many requests: at most ${api.rateLimitPerSecond} per second with bursts of ${api.burstLimit} per integration (partner routes: ${api.partnerRateLimitPerSecond} per second with bursts of ${api.partnerBurstLimit} in all); retry after a pause`,
   },
   /** API Gateway's MISSING_AUTHENTICATION_TOKEN is what it answers for a route that does not exist. */
   noSuchRoute: { statusCode: 404, key: 'route', message: 'no such route' },

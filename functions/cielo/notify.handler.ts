@@ -4,12 +4,13 @@ import { dynamo } from '../shared/aws.ts';
 import { json } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 import { httpRoute } from '../shared/middleware.ts';
-import { partnerIntegration } from '../shared/partner.ts';
+import { cachedPartnerSecrets, partnerIntegration } from '../shared/partner.ts';
 import { receiveNotification, type NotifyDeps } from './notify.ts';
 import { CIELO_PARTNER } from './partner.ts';
 import { archive, cieloOrders, table, verificationQueue } from './wiring.ts';
 
-const integrations = new IntegrationStore(dynamo(), table('integrations'));
+// Same minute as the authorizer's cache of bearer tokens.
+const integrations = cachedPartnerSecrets(new IntegrationStore(dynamo(), table('integrations')), 60_000);
 const deps: NotifyDeps = {
   archive: archive(),
   orders: cieloOrders(),

@@ -21,3 +21,24 @@ export async function partnerIntegration(event: APIGatewayProxyEvent, partner: s
   }
   return integration;
 }
+
+/**
+ * Remembers, per container, which integration a partner secret opened, for `ttlMs`: a partner
+ * that notifies often (Cielo, on every status change) costs one table read per minute, not one
+ * per call. Unknown secrets are not remembered. A revoked secret keeps working in a warm container
+ * for at most `ttlMs`, as a bearer token does in API Gateway's authorizer cache.
+ */
+export function cachedPartnerSecrets(secrets: PartnerSecrets, ttlMs: number, now: () => number = Date.now): PartnerSecrets {
+  const known = new Map<string, { integration: string; until: number }>();
+  return {
+    async integrationForPartnerSecret(partner, secret) {
+      const key = `${partner}\u0000${secret}`;
+      const hit = known.get(key);
+      if (hit && hit.until > now()) return hit.integration;
+      const integration = await secrets.integrationForPartnerSecret(partner, secret);
+      if (integration) known.set(key, { integration, until: now() + ttlMs });
+      else known.delete(key);
+      return integration;
+    },
+  };
+}

@@ -21,6 +21,9 @@ export interface GatewayOptions {
   port: number;
   rateLimitPerSecond?: number;
   burstLimit?: number;
+  /** Each partner route's throttle (manifest `api.partnerRateLimitPerSecond` / `partnerBurstLimit` by default). */
+  partnerRateLimitPerSecond?: number;
+  partnerBurstLimit?: number;
 }
 
 const STAGE = 'v1';
@@ -41,7 +44,10 @@ const LINGER_MS = 2_000;
  */
 export async function startGateway(options: GatewayOptions): Promise<{ url: string; server: Server }> {
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? api.rateLimitPerSecond, options.burstLimit ?? api.burstLimit);
-  const partnerLimiter = new RateLimiter(api.partnerRateLimitPerSecond, api.partnerBurstLimit);
+  const partnerLimiter = new RateLimiter(
+    options.partnerRateLimitPerSecond ?? api.partnerRateLimitPerSecond,
+    options.partnerBurstLimit ?? api.partnerBurstLimit,
+  );
   const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; expiresAt: number }>();
   const server = createServer((req, res) => {
     handle(req, res, options, { limiter, partnerLimiter }, authorizerCache).catch((error: unknown) => {

@@ -43,6 +43,8 @@ export interface LocalRuntimeOptions {
   partnerEnv?: Record<string, string | undefined>;
   rateLimitPerSecond?: number;
   burstLimit?: number;
+  partnerRateLimitPerSecond?: number;
+  partnerBurstLimit?: number;
   /** The Cielo simulator's options (tests take its clock in hand: `clock: 'manual'`). */
   cielo?: CieloSimulatorOptions;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
@@ -149,6 +151,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     authorizer,
     port: options.port ?? 0,
     ...(options.rateLimitPerSecond !== undefined ? { rateLimitPerSecond: options.rateLimitPerSecond } : {}),
+    ...(options.partnerRateLimitPerSecond !== undefined ? { partnerRateLimitPerSecond: options.partnerRateLimitPerSecond } : {}),
+    ...(options.partnerBurstLimit !== undefined ? { partnerBurstLimit: options.partnerBurstLimit } : {}),
     ...(options.burstLimit !== undefined ? { burstLimit: options.burstLimit } : {}),
   });
 

@@ -8,7 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { CIELO_PARTNER } from '../../functions/cielo/partner.ts';
-import { api, envName } from '../../lib/manifest.ts';
+import { envName } from '../../lib/manifest.ts';
 import { functionsWithout, issueToken, SEED_INTEGRATION } from '../support/runtime.ts';
 import { benchStack, measure } from './harness.ts';
 
@@ -70,13 +70,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-// The partner routes' own throttle (50/s, bursts of 100, all integrations together) is not among
-// benchStack's options: lifted here, in this process, before the gateway reads it. Otherwise the
-// webhook answers 429 after its first burst and the figure is the throttle's.
-Object.assign(api as { partnerRateLimitPerSecond: number; partnerBurstLimit: number }, {
-  partnerRateLimitPerSecond: 1e9,
-  partnerBurstLimit: 1e9,
-});
 // Without the verifier: the webhook's jobs wait in the queue, nothing competes with the webhook.
 const stack = await benchStack(functionsWithout('cieloVerify'));
 const runId = randomUUID().slice(0, 8);

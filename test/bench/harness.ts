@@ -43,6 +43,8 @@ export function benchStack(
     timers: false,
     rateLimitPerSecond: 1e9,
     burstLimit: 1e9,
+    partnerRateLimitPerSecond: 1e9,
+    partnerBurstLimit: 1e9,
     ...(functions ? { functions } : {}),
     env: { POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'SILENT' },
     log: () => undefined,

@@ -347,7 +347,15 @@ describe('REST API', () => {
     });
     expect(responses.THROTTLED).toEqual({
       status: '429',
-      body: { errors: [{ key: 'rate', message: 'too many requests: at most 20 per second with bursts of 40 per integration' }] },
+      body: {
+        errors: [
+          {
+            key: 'rate',
+            message:
+              'too many requests: at most 20 per second with bursts of 40 per integration (partner routes: 50 per second with bursts of 100 in all); retry after a pause',
+          },
+        ],
+      },
     });
     expect(responses.QUOTA_EXCEEDED?.status).toBe('429');
     expect(responses.ACCESS_DENIED?.status).toBe('403');

@@ -245,6 +245,18 @@ describe('receiveNotification: the verification job', () => {
     expect([state.verification.pendingSince, state.verification.queuedAt]).toEqual([firstQueuedAt, saoPauloIso(t.now())]);
   });
 
+  it('RE-ENTERED after a pending PAID claim withdraws it: the order is back to NONE, nothing queued', async () => {
+    const t = setup();
+    await t.receive(paidBody('2026-03-02T14:59:00Z'));
+    t.advance(60_000);
+    const reEntered = JSON.stringify({ id: 'order-1', status: 'RE_ENTERED', updated_at: '2026-03-02T15:00:30Z', items: [] });
+    expect(await t.receive(reEntered)).toMatchObject({ kind: 'applied', verification: 'not-queued' });
+    const state = (await t.orders.get(INTEGRATION, 'order-1'))!;
+    expect([state.status, state.previousStatus]).toEqual(['RE-ENTERED', 'PAID']);
+    expect([state.verification.state, state.verification.pendingSince]).toEqual(['NONE', null]);
+    expect(t.jobs).toHaveLength(1);
+  });
+
   it('an ENTERED order with no confirmed payment queues nothing', async () => {
     const t = setup();
     const entered = JSON.stringify({ id: 'order-2', status: 'ENTERED', updated_at: '2026-03-02T14:00:00Z', items: [] });

@@ -446,7 +446,13 @@ describe('who may call, and what is refused', () => {
     expect(throttled.length).toBeGreaterThanOrEqual(10);
     expect(answers.filter((a) => a.status === 400).length).toBeGreaterThanOrEqual(40);
     expect(throttled[0]!.body).toEqual({
-      errors: [{ key: 'rate', message: 'too many requests: at most 20 per second with bursts of 40 per integration' }],
+      errors: [
+        {
+          key: 'rate',
+          message:
+            'too many requests: at most 20 per second with bursts of 40 per integration (partner routes: 50 per second with bursts of 100 in all); retry after a pause',
+        },
+      ],
     });
     // Another integration is not throttled by it.
     expect((await post(stack, '/order/payment', { probe: true }, otherToken)).status).toBe(400);
