@@ -18,7 +18,7 @@ const UNITS: Record<string, string> = {
 };
 
 export function commercialUnit(unitOfMeasure: string | null): string {
-  return (unitOfMeasure && UNITS[unitOfMeasure]) || 'UN';
+  return unitOfMeasure && Object.hasOwn(UNITS, unitOfMeasure) ? UNITS[unitOfMeasure]! : 'UN';
 }
 
 const sku = identifier(60);

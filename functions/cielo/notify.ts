@@ -1,6 +1,13 @@
 import { saoPauloIso } from '../shared/time.ts';
 import { notificationId, parseNotification } from './notification.ts';
-import { applyNotification, emptyOrder, needsVerification, type CieloOrderState } from './order-state.ts';
+import {
+  applyNotification,
+  emptyOrder,
+  needsVerification,
+  pendingStatusClaim,
+  verdictOf,
+  type CieloOrderState,
+} from './order-state.ts';
 import { updateOrder, type CieloOrders } from './store.ts';
 
 /**
@@ -138,11 +145,12 @@ export function markForVerification(state: CieloOrderState, now: Date, requeueAf
   const at = saoPauloIso(now);
   if (!needsVerification(state)) {
     if (v.state === 'PENDING') {
-      v.state = v.contradictions.length > 0 ? 'CONTRADICTED' : v.confirmedStatus ? 'CONFIRMED' : 'NONE';
+      v.state = verdictOf(state);
       v.pendingSince = null;
     }
     return false;
   }
+  v.claim = pendingStatusClaim(state) ?? v.claim;
   if (v.state !== 'PENDING') {
     v.state = 'PENDING';
     v.pendingSince = at;

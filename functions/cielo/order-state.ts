@@ -20,6 +20,8 @@ export const statusRank = (status: CieloStatus): number => STATUS_RANK[status] ?
 
 /** Statuses that claim money was taken: verified with the API before anything acts on them. */
 export const PAID_STATUSES: readonly CieloStatus[] = ['PAID', 'CLOSED'];
+/** Progress along the way to CLOSED: what "at or past" means for a money claim (CLOSED confirms PAID). */
+export const PAID_PROGRESS: Readonly<Record<string, number>> = { PAID: 1, CLOSED: 2 };
 /** Statuses after which an order takes no payment: it stops being "open" for Order Mesa. */
 const ENDED: readonly CieloStatus[] = ['CLOSED', 'CANCELED'];
 
@@ -45,8 +47,9 @@ export interface OrderVerification {
   state: VerificationState;
   /** The status claim being (or last) verified, `STATUS@updatedAt`. */
   claim: string | null;
-  /** The highest status the API confirmed (PAID or CLOSED). */
+  /** The highest status the API confirmed (PAID or CLOSED), and the time of the claim it confirmed (ISO UTC). */
   confirmedStatus: CieloStatus | null;
+  confirmedAt: string | null;
   /** The API's status at the last check. */
   apiStatus: CieloStatus | null;
   /** When the current PENDING began, when its job was last queued, when the API was last asked (ISO, -03:00). */
@@ -143,6 +146,7 @@ export function emptyOrder(integrationHubServiceId: string, orderId: string, now
       state: 'NONE',
       claim: null,
       confirmedStatus: null,
+      confirmedAt: null,
       apiStatus: null,
       pendingSince: null,
       queuedAt: null,
@@ -210,16 +214,24 @@ function mergeTransaction(state: CieloOrderState, incoming: CieloTransaction, no
   const merged: Record<string, unknown> = existing
     ? { ...existing }
     : { id: incoming.id, verification: { state: 'NOT_NEEDED', claim: '' } };
+  const take = (target: Record<string, unknown>, field: string, value: unknown, versionKey: string) => {
+    if (value === null) {
+      if (!(field in target)) target[field] = null;
+      return;
+    }
+    if (versions[versionKey] === undefined || version > versions[versionKey]!) {
+      target[field] = value;
+      versions[versionKey] = version;
+    }
+  };
   for (const field of TRANSACTION_FIELDS) {
     const value = incoming[field];
-    if (value === null) {
-      if (!(field in merged)) merged[field] = null;
-      continue;
-    }
-    if (versions[field] === undefined || version > versions[field]!) {
-      merged[field] = value;
-      versions[field] = version;
-    }
+    if (field === 'card' || field === 'payment_fields') {
+      // Field by field: a later notification without the card's brand keeps the earlier one's.
+      const group = { ...(merged[field] as Record<string, unknown> | undefined) };
+      for (const [name, inner] of Object.entries(value as Record<string, unknown>)) take(group, name, inner, `${field}.${name}`);
+      merged[field] = group;
+    } else take(merged, field, value, field);
   }
   const kept = merged as unknown as KeptTransaction;
   const claim = transactionClaim(kept);
@@ -293,10 +305,31 @@ export function pendingStatusClaim(state: CieloOrderState): string | null {
   if (!status || !PAID_STATUSES.includes(status)) return null;
   const at = state.history.at(-1)!.updatedAt;
   const claim = `${status}@${at}`;
-  const { confirmedStatus, contradictions } = state.verification;
-  if (confirmedStatus && statusRank(confirmedStatus) >= statusRank(status)) return null;
+  const { confirmedStatus, confirmedAt, contradictions } = state.verification;
+  // Payable again since the API confirmed a payment (RE-ENTERED after a cancellation): a new claim.
+  const reopened =
+    confirmedAt !== null && state.history.some((h) => !PAID_STATUSES.includes(h.status) && h.updatedAt > confirmedAt);
+  if (confirmedStatus && !reopened && (PAID_PROGRESS[confirmedStatus] ?? 0) >= (PAID_PROGRESS[status] ?? 0)) return null;
   if (contradictions.some((c) => c.claim === claim)) return null;
   return claim;
+}
+
+/** The current PAID / CLOSED claim when the API contradicted it (and confirmed nothing that covers it). */
+export function contradictedStatusClaim(state: CieloOrderState): string | null {
+  const { status } = state;
+  if (!status || !PAID_STATUSES.includes(status)) return null;
+  const claim = `${status}@${state.history.at(-1)!.updatedAt}`;
+  return state.verification.contradictions.some((c) => c.claim === claim) ? claim : null;
+}
+
+/** The verdict of the order's claims once none waits: CONTRADICTED while any stands contradicted. */
+export function verdictOf(state: CieloOrderState): VerificationState {
+  if (needsVerification(state)) return 'PENDING';
+  if (contradictedStatusClaim(state) || state.transactions.some((t) => t.verification.state === 'CONTRADICTED'))
+    return 'CONTRADICTED';
+  return state.verification.confirmedStatus || state.transactions.some((t) => t.verification.state === 'CONFIRMED')
+    ? 'CONFIRMED'
+    : 'NONE';
 }
 
 /** True when a claim (the status, a CONFIRMED PAYMENT) waits for the Order Manager API. */
@@ -318,11 +351,8 @@ export function cancellationAfterInvoice(state: CieloOrderState): KeptTransactio
 /** What an operator must look at in this order, in words (empty when nothing). */
 export function attentionOf(state: CieloOrderState): string[] {
   const reasons: string[] = [];
-  const { verification } = state;
-  if (verification.state === 'CONTRADICTED')
-    reasons.push(
-      `the Order Manager API contradicts a claim (${verification.contradictions.at(-1)?.claim ?? 'see verification'}): nothing was done with it`,
-    );
+  const contradicted = contradictedStatusClaim(state);
+  if (contradicted) reasons.push(`the Order Manager API contradicts a claim (${contradicted}): nothing was done with it`);
   for (const t of state.transactions)
     if (t.verification.state === 'CONTRADICTED') reasons.push(`transaction ${t.id} is contradicted by the Order Manager API`);
   if (state.invoice?.status === 'FAILED')

@@ -50,6 +50,8 @@ async function remember(integrationHubServiceId: string, order: ApiOrder, deps: 
 export function cieloOrderLink(deps: LinkDeps): CieloOrderLink {
   return {
     async resolve(record: PaymentRecord) {
+      // A LIO sale's payment (integrated) has its own tab from the verified order: nothing to look up.
+      if (record.integrated) return undefined;
       const integration = record.integrationHubServiceId;
       let setup;
       try {
@@ -130,12 +132,15 @@ export function cieloOrderLink(deps: LinkDeps): CieloOrderLink {
     async settle(tab, paymentId, outcome) {
       const at = saoPauloIso(deps.now());
       await updateOrder(deps.orders, tab.integrationHubServiceId, tab.cieloOrderId!, (current) => {
-        if (!current?.invoice || current.invoice.paymentId !== paymentId) return undefined;
-        const invoice =
+        const invoice = current?.invoice;
+        // A LIO sale's claim learns its payment id after the job was queued: the issuer may be first.
+        const lioUnnamed = invoice?.via === 'LIO' && invoice.paymentId === '' && tab.orderKey === `CIELO-${tab.cieloOrderId}`;
+        if (!current || !invoice || (invoice.paymentId !== paymentId && !lioUnnamed)) return undefined;
+        const settled =
           'key' in outcome
-            ? { ...current.invoice, status: 'AUTHORIZED' as const, key: outcome.key, error: null }
-            : { ...current.invoice, status: 'FAILED' as const, error: outcome.error };
-        return { ...current, invoice, updatedAt: at };
+            ? { ...invoice, paymentId, status: 'AUTHORIZED' as const, key: outcome.key, error: null }
+            : { ...invoice, paymentId, status: 'FAILED' as const, error: outcome.error };
+        return { ...current, invoice: settled, updatedAt: at };
       });
     },
   };

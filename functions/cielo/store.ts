@@ -35,8 +35,13 @@ export interface UnreadableNotification {
 
 export type AttentionItem = { kind: 'order'; order: CieloOrderState } | ({ kind: 'unreadable' } & UnreadableNotification);
 
-/** Optimistic writes lose only to a concurrent writer of the same order; a few rounds settle. */
-const MAX_ROUNDS = 8;
+/**
+ * Optimistic writes lose only to a concurrent writer of the same order. Cielo notifies an order one
+ * change at a time, but retries, the verifier and Order Mesa can meet on one order: each lost round
+ * waits a random, growing while (jitter: the writers spread out) before reading again.
+ */
+const MAX_ROUNDS = 12;
+const backoff = (round: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(round, 6)));
 
 /**
  * Read → change → conditional write, until it applies. `change` returns the new state, or
@@ -54,6 +59,7 @@ export async function updateOrder(
     const next = change(current);
     if (!next) return current;
     if (await store.save(next)) return { ...next, version: next.version + 1 };
+    await backoff(round);
   }
   throw new Error(`Cielo order ${orderId} kept changing under ${MAX_ROUNDS} concurrent writes`);
 }

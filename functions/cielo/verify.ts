@@ -6,9 +6,11 @@ import type { VerificationJob } from './notify.ts';
 import {
   claimsPayment,
   needsVerification,
+  PAID_PROGRESS,
   PAID_STATUSES,
   pendingStatusClaim,
   transactionClaim,
+  verdictOf,
   type CieloOrderState,
   type Contradiction,
 } from './order-state.ts';
@@ -39,9 +41,6 @@ export interface VerifyDeps {
 
 export type VerifyOutcome = 'confirmed' | 'contradicted' | 'nothing-to-verify' | 'not-configured' | 'refused';
 
-/** Progress along the way to CLOSED: what "at or past" means for a money claim. */
-const PAID_PROGRESS: Record<string, number> = { PAID: 1, CLOSED: 2 };
-
 /**
  * Applies the API's answer (undefined: 404) to the stored order's pending claims; returns the new
  * state and whether this check contradicted anything.
@@ -57,8 +56,15 @@ export function judge(
   const apiStatus = api?.status ?? null;
   const statusClaim = pendingStatusClaim(next);
   if (apiStatus && PAID_STATUSES.includes(apiStatus)) {
-    // What the API confirms counts, whatever was claimed.
-    if ((PAID_PROGRESS[apiStatus] ?? 0) > (PAID_PROGRESS[v.confirmedStatus ?? ''] ?? 0)) v.confirmedStatus = apiStatus;
+    const progress = PAID_PROGRESS[apiStatus]!;
+    if (statusClaim && progress >= PAID_PROGRESS[next.status!]!) {
+      // The claim is confirmed, as of its time: a later RE-ENTERED makes the next PAID a new claim.
+      v.confirmedStatus = apiStatus;
+      v.confirmedAt = next.history.at(-1)!.updatedAt;
+    } else if (progress > (PAID_PROGRESS[v.confirmedStatus ?? ''] ?? 0)) {
+      // What the API confirms counts, whatever was claimed.
+      v.confirmedStatus = apiStatus;
+    }
   }
   if (statusClaim && pendingStatusClaim(next) === statusClaim) {
     found.push({ claim: statusClaim, claimed: next.status!, api: apiStatus ?? 'no such order (404)', checkedAt });
@@ -84,11 +90,8 @@ export function judge(
   v.checkedAt = checkedAt;
   v.attempts += 1;
   v.lastError = null;
-  if (needsVerification(next)) v.state = 'PENDING';
-  else {
-    v.state = found.length > 0 ? 'CONTRADICTED' : 'CONFIRMED';
-    v.pendingSince = null;
-  }
+  v.state = verdictOf(next);
+  if (v.state !== 'PENDING') v.pendingSince = null;
   return { state: next, contradicted: found.length > 0 };
 }
 
@@ -126,7 +129,10 @@ export async function verifyOrder(job: VerificationJob, deps: VerifyDeps): Promi
     return 'not-configured';
   }
   const wantsInvoice = (s: CieloOrderState) =>
-    setup.settings.invoiceWhenPaid && s.invoice === null && PAID_STATUSES.includes(s.verification.confirmedStatus ?? '');
+    setup.settings.invoiceWhenPaid &&
+    // A LIO sale cut off after claiming the order (no payment yet) is started again.
+    (s.invoice === null || (s.invoice.via === 'LIO' && s.invoice.status === 'ISSUING' && s.invoice.paymentId === '')) &&
+    PAID_STATUSES.includes(s.verification.confirmedStatus ?? '');
   if (!needsVerification(state) && !wantsInvoice(state)) return 'nothing-to-verify';
 
   let order: ApiOrder | undefined;

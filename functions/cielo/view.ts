@@ -21,6 +21,7 @@ export function orderView(order: CieloOrderState) {
     history: order.history,
     verification: {
       state: verification.state,
+      claim: verification.claim,
       confirmedStatus: verification.confirmedStatus,
       apiStatus: verification.apiStatus,
       pendingSince: verification.pendingSince,

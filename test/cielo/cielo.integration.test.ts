@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { archiveKey } from '../../functions/cielo/notify.ts';
@@ -12,7 +13,7 @@ import { envName } from '../../lib/manifest.ts';
 import { provisionCielo } from '../../lib/local/cielo.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { seedPayment } from '../support/fixtures.ts';
+import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter, SCHEMAS } from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
 import { issueToken, pollUntilFinished, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
@@ -34,6 +35,9 @@ beforeAll(async () => {
   stack = await startTestRuntime({
     ...(existsSync(SCHEMAS) ? { schemasDir: SCHEMAS } : {}),
     cielo: { clock: 'manual', merchants: [credentials] },
+    // The handlers are under test here, not the partner routes' throttle (its own tests cover it).
+    partnerRateLimitPerSecond: 1e6,
+    partnerBurstLimit: 1e6,
     env: { RETRY_BASE_SECONDS: '0.2', SEFAZ_TIMEOUT_SECONDS: '2', CIELO_RETRY_BASE_SECONDS: '0.2', CIELO_TIMEOUT_SECONDS: '2' },
   });
   token = await issueToken(stack, SEED_INTEGRATION);
@@ -325,6 +329,28 @@ describe('bodies Cielo should not send', () => {
     );
     expect(put.status).toBe(200);
     expect(await order('put-order')).toMatchObject({ status: 'RE-ENTERED', previousStatus: 'ENTERED' });
+  });
+});
+
+describe('generated bodies through the local gateway', () => {
+  it('300 of them: each answered 200 (applied or flagged), never a 5xx', async () => {
+    const status = fixture('cielo/status-change.json') as Record<string, unknown>;
+    const transaction = fixture('cielo/transaction.json') as Record<string, unknown>;
+    const near = (base: Record<string, unknown>) =>
+      fc
+        .dictionary(fc.constantFrom(...Object.keys(base), 'type', 'status', 'transaction'), fc.jsonValue(), { maxKeys: 3 })
+        .map((changes) => JSON.stringify({ ...base, ...changes }));
+    const bodies = fc.sample(fc.oneof(near(status), near(transaction), fc.json(), fc.string({ unit: 'binary' })), {
+      numRuns: 300,
+      seed: 20261130,
+    });
+    const answers = await Promise.all(
+      bodies.map(async (body) => {
+        const response = await fetch(`${stack.baseUrl}/cielo/notifications/${secret}`, { method: 'POST', body });
+        return response.status;
+      }),
+    );
+    expect(answers.filter((code) => code !== 200)).toEqual([]);
   });
 });
 

@@ -138,8 +138,9 @@ describe('receiveNotification: the seed notifications', () => {
     const receivedAt = saoPauloIso(t.now());
     expect(state.verification).toEqual({
       state: 'PENDING',
-      claim: null,
+      claim: 'CLOSED@2023-04-04T16:19:37.000Z',
       confirmedStatus: null,
+      confirmedAt: null,
       apiStatus: null,
       pendingSince: receivedAt,
       queuedAt: receivedAt,

@@ -146,10 +146,12 @@ describe('verifyOrder: a PAID claim', () => {
     expect(await t.verify()).toBe('confirmed');
     expect(t.apiCalls).toEqual([{ credentials: CREDENTIALS, orderId: ORDER }]);
     const state = await t.stored();
-    const { claim: _claim, ...verification } = state.verification;
-    expect(verification).toEqual({
+    expect(state.verification).toEqual({
       state: 'CONFIRMED',
+      claim: 'PAID@2026-03-02T14:59:00.000Z',
       confirmedStatus: 'PAID',
+      // The confirmed claim's own time: a RE-ENTERED after it makes the next PAID a new claim.
+      confirmedAt: '2026-03-02T14:59:00.000Z',
       apiStatus: 'PAID',
       pendingSince: null,
       queuedAt: t.queuedAt,
@@ -450,5 +452,41 @@ describe('verifyOrder: flags stay', () => {
     // The order still claims PAID, which the API contradicted: the flag must not be lost.
     expect(state.verification.state).toBe('CONTRADICTED');
     expect(state.attention).toEqual([`the Order Manager API contradicts a claim (${CLAIM}): nothing was done with it`]);
+  });
+});
+
+describe('verifyOrder: paid again after a cancellation', () => {
+  it('a PAID after RE-ENTERED is a new claim, verified again (not covered by the first confirmation)', async () => {
+    const t = setup();
+    await t.receive(statusBody('ENTERED', '2026-03-02T14:58:00Z'));
+    await t.receive(statusBody('PAID', PAID_AT));
+    t.fake.api = async () => apiOrder('PAID');
+    expect(await t.verify()).toBe('confirmed');
+    // The payment is cancelled on the LIO (RE-ENTERED), then the order is paid again.
+    await t.receive(statusBody('RE-ENTERED', '2026-03-02T15:10:00Z'));
+    expect(needsVerification(await t.stored())).toBe(false);
+    await t.receive(statusBody('PAID', '2026-03-02T15:20:00Z'));
+    const reclaimed = await t.stored();
+    expect(needsVerification(reclaimed)).toBe(true);
+    expect(reclaimed.verification).toMatchObject({ state: 'PENDING', claim: 'PAID@2026-03-02T15:20:00.000Z' });
+    // The API still says RE-ENTERED: the new claim is contradicted, the first confirmation stands.
+    t.fake.api = async () => apiOrder('RE-ENTERED');
+    expect(await t.verify()).toBe('contradicted');
+    expect((await t.stored()).verification).toMatchObject({
+      state: 'CONTRADICTED',
+      confirmedStatus: 'PAID',
+      confirmedAt: '2026-03-02T14:59:00.000Z',
+      contradictions: [{ claim: 'PAID@2026-03-02T15:20:00.000Z', claimed: 'PAID', api: 'RE-ENTERED' }],
+    });
+    // Once the API says PAID, it is confirmed as of the new claim.
+    await t.receive(statusBody('CLOSED', '2026-03-02T15:30:00Z'));
+    t.fake.api = async () => apiOrder('CLOSED');
+    expect(await t.verify()).toBe('confirmed');
+    expect((await t.stored()).verification).toMatchObject({
+      state: 'CONFIRMED',
+      confirmedStatus: 'CLOSED',
+      confirmedAt: '2026-03-02T15:30:00.000Z',
+    });
+    expect((await t.stored()).attention).toEqual([]);
   });
 });
