@@ -226,3 +226,101 @@ describe('npm start twice on one data folder', () => {
     expect(existsSync(join(localDir, 'npm-start.lock'))).toBe(false);
   }, 90_000);
 });
+
+describe('npm start with Cielo LIO', () => {
+  it("the simulator's notifications for an order placed, paid and closed leave its state, previous status and history, and one NFC-e", async () => {
+    const localDir = mkdtempSync(join(tmpdir(), 'checkout-npm-start-'));
+    started = { npm: undefined as never, localDir, tree: [] };
+    const run = npmStart(localDir, await freeFixedPort());
+    await until('the backend says it is running', () => run.output.includes('Checkout backend running locally.'), 25_000);
+    run.tree = processTree(run.npm.pid!);
+    const demo = JSON.parse(readFileSync(join(localDir, 'demo.json'), 'utf8')) as {
+      baseUrl: string;
+      integrations: { token: string }[];
+      cielo: {
+        webhookUrl: string;
+        apiUrl: string;
+        merchantId: string;
+        credentials: { clientId: string; accessToken: string; merchantId: string };
+      };
+    };
+    expect(demo.cielo).toMatchObject({
+      webhookUrl: expect.stringMatching(new RegExp(`^${demo.baseUrl}/cielo/notifications/ps_`)),
+      merchantId: 'demo-merchant',
+    });
+    expect(run.output).toContain(`Cielo LIO    ${demo.cielo.apiUrl} (simulator`);
+    const { clientId, accessToken, merchantId } = demo.cielo.credentials;
+    const cielo = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${demo.cielo.apiUrl}${path}`, {
+        method,
+        headers: {
+          'Client-Id': clientId,
+          'Access-Token': accessToken,
+          'Merchant-Id': merchantId,
+          'content-type': 'application/json',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(response.status, `${method} ${path}`).toBeLessThan(300);
+      const text = await response.text();
+      return text ? JSON.parse(text) : undefined;
+    };
+    // Cielo's times have one-second resolution: a second between steps gives each its own.
+    const second = () => new Promise((resolve) => setTimeout(resolve, 1_050));
+    const items = [{ sku: '0000001', name: 'Suco Detox', unit_price: 800, quantity: 2, unit_of_measure: 'EACH' }];
+    const { id } = await cielo('POST', '/orders', {
+      number: '5',
+      reference: 'PEDIDO 5',
+      status: 'DRAFT',
+      notes: 'Mesa 5',
+      items,
+      price: 1600,
+    });
+    await second();
+    await cielo('PUT', `/orders/${id}?operation=place`);
+    await second();
+    await cielo('POST', `/orders/${id}/transactions`, {
+      status: 'CONFIRMED',
+      terminal_number: '12345678',
+      authorization_code: '008619',
+      number: '672836',
+      amount: 1600,
+      transaction_type: 'PAYMENT',
+      paymentFields: { primaryProductName: 'CREDITO', secondaryProductName: 'A VISTA', numberOfQuotas: 0 },
+      card: { brand: 'VISA', mask: '******5487' },
+    });
+    await cielo('PUT', `/orders/${id}?operation=pay`);
+    await second();
+    await cielo('PUT', `/orders/${id}?operation=close`);
+
+    const read = async (): Promise<any> =>
+      (
+        await fetch(`${demo.baseUrl}/cielo/orders/${id}`, { headers: { authorization: `Bearer ${demo.integrations[0]!.token}` } })
+      ).json();
+    let order: any;
+    await until(
+      'the order is closed, verified and invoiced',
+      async () => {
+        order = await read();
+        return order.status === 'CLOSED' && order.invoice?.status === 'AUTHORIZED';
+      },
+      20_000,
+    );
+    expect(order).toMatchObject({ previousStatus: 'PAID', verification: { state: 'CONFIRMED' }, invoice: { via: 'LIO' } });
+    expect(order.history.map((h: { status: string }) => h.status)).toEqual(['DRAFT', 'ENTERED', 'PAID', 'CLOSED']);
+    const receipt = await fetch(`${demo.baseUrl}/invoices/${order.invoice.key}/receipt`, {
+      headers: { authorization: `Bearer ${demo.integrations[0]!.token}` },
+    });
+    expect(receipt.status).toBe(200);
+    // A forged notification (no secret of ours) changes nothing.
+    const forged = await fetch(`${demo.baseUrl}/cielo/notifications/ps_forged`, {
+      method: 'POST',
+      body: JSON.stringify({ id, status: 'CANCELED' }),
+    });
+    expect(forged.status).toBe(401);
+    expect((await read()).status).toBe('CLOSED');
+
+    run.npm.kill('SIGTERM');
+    await until('npm start exits', () => run.exitCode !== undefined, 10_000);
+  }, 60_000);
+});
