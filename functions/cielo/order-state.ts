@@ -1,4 +1,4 @@
-import type { CieloItem, CieloStatus, CieloTransaction, Notification } from './notification.ts';
+import type { CieloOrderSnapshot, CieloStatus, CieloTransaction, Notification } from './notification.ts';
 
 /**
  * A Cielo order as the backend keeps it: what every notification claimed, merged so that the
@@ -83,18 +83,12 @@ export interface InvoiceLink {
   error: string | null;
 }
 
-export interface CieloOrderState {
+/** The order's own fields (`number` … `items`, money in centavos) are its latest snapshot's. */
+export interface CieloOrderState extends Omit<CieloOrderSnapshot, 'transactions'> {
   /** `<integrationHubServiceId>#<Cielo order id>`. */
   pk: string;
   integrationHubServiceId: string;
   id: string;
-  number: string | null;
-  reference: string | null;
-  notes: string | null;
-  /** Centavos. */
-  price: number | null;
-  remaining: number | null;
-  items: CieloItem[];
   /** The current status (null while only transactions were notified). */
   status: CieloStatus | null;
   previousStatus: CieloStatus | null;

@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { readBody } from '../http.ts';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { apiRoutes, type ApiAnswer } from './api.ts';
@@ -131,7 +132,7 @@ export async function startCieloSimulator(options: CieloSimulatorOptions = {}): 
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     send(res, answer(req, body));
   }
 
@@ -265,17 +266,6 @@ export async function startCieloSimulator(options: CieloSimulatorOptions = {}): 
       });
     },
   };
-}
-
-/** The body as UTF-8 text, or undefined when it is over MAX_BODY_BYTES (the rest is drained). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  }
-  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
 /** A path segment, percent-decoded; a malformed one names no order (404). */

@@ -1,3 +1,4 @@
+import { readBody } from '../http.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -157,7 +158,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
       return send(res, { httpStatus: 405, body: soapFault('Sender', 'SOAP calls are POSTs') }, { allow: 'POST' });
     state.calls[route.counter]++;
 
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     let answer: Answer;
     if (state.failure.remaining > 0) {
       state.failure.remaining--;
@@ -241,17 +242,6 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
       await stopListening();
     },
   };
-}
-
-/** The body as UTF-8 text, or undefined when it is over MAX_BODY_BYTES (the rest is drained). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  }
-  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
