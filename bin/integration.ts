@@ -11,6 +11,8 @@
  *   npm run integration -- partner-revoke --partner <name> --secret <secret> (--local | --table …)
  *   A1_PASSWORD=… npm run integration -- fiscal --id <guid> --emitter emitter.json --catalog catalog.json \
  *     --pfx a1.p12 [--receipt-columns 48] (--local | --table <IntegrationsTableName>)
+ *   CIELO_ACCESS_TOKEN=… npm run integration -- cielo --id <guid> --client-id <Client-Id> --merchant-id <Merchant-Id> \
+ *     [--invoice-when-paid] [--table-rule '<regex with one group>'] (--local | --table <IntegrationsTableName>)
  *
  * `admin-create` issues an operator's token for the admin routes (POS routes refuse it; `revoke`
  * revokes it like any token). `partner-secret` issues a secret a partner puts at the end of the
@@ -20,6 +22,10 @@
  * `fiscal` stores the emitter (without its CSC) and the catalog in the integrations table and the
  * A1 certificate with its password and the CSC in Secrets Manager (`checkout/nfce/<id>`); the
  * certificate must open with the password and belong to the emitter's CNPJ.
+ *
+ * `cielo` stores the integration's Cielo LIO settings (`CIELO#<id>`: issue the NFC-e when Cielo
+ * reports an order paid; how notes name a table) and its Order Manager credentials in Secrets
+ * Manager (`checkout/cielo/<id>`); the access token comes from the environment, not the command line.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,12 +37,14 @@ import { z } from 'zod';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { IntegrationStore, type Integration } from '../functions/auth/integrations.ts';
+import { cieloCredentialsSchema, cieloSettingsSchema } from '../functions/cielo/config.ts';
 import { openA1 } from '../functions/nfce/certificate.ts';
 import { fiscalItemSchema, nfceSecretSchema } from '../functions/nfce/config.ts';
 import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
 import { ibsCbsSettings, missingRateYears } from '../functions/nfce/ibs-cbs.ts';
 import { GUID } from '../functions/shared/validation.ts';
 import { envName, localName, secrets } from '../lib/manifest.ts';
+import { provisionCielo } from '../lib/local/cielo.ts';
 import { provisionFiscal } from '../lib/local/fiscal.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision.ts';
@@ -64,6 +72,10 @@ const { positionals, values } = (() => {
         catalog: { type: 'string' },
         pfx: { type: 'string' },
         'receipt-columns': { type: 'string' },
+        'client-id': { type: 'string' },
+        'merchant-id': { type: 'string' },
+        'invoice-when-paid': { type: 'boolean', default: false },
+        'table-rule': { type: 'string' },
       },
     });
   } catch (error) {
@@ -84,15 +96,7 @@ const partnerName = z
   .regex(/^[a-z]{2,20}$/, '--partner must be a lower-case name such as cielo');
 
 function store(): IntegrationStore {
-  if (values.local) {
-    const demo = z.object({ emulators: z.object({ dynamodb: z.url() }) }).parse(localDemo());
-    const client = new DynamoDBClient({
-      region: LOCAL_REGION,
-      endpoint: demo.emulators.dynamodb,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    return new IntegrationStore(DynamoDBDocumentClient.from(client), localName.table('integrations'));
-  }
+  if (values.local) return new IntegrationStore(localTarget().db, localName.table('integrations'));
   const table = z
     .string()
     .min(1, '--table is required (the IntegrationsTableName output of cdk deploy) unless --local')
@@ -166,11 +170,70 @@ async function main(): Promise<void> {
     console.log((await store().revokePartnerSecret(partner, secret)) ? 'secret revoked' : 'no such secret');
   } else if (command === 'fiscal') {
     await storeFiscal();
+  } else if (command === 'cielo') {
+    await storeCielo();
   } else {
     throw new Error(
-      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal … (see the comment at the top of bin/integration.ts)',
+      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal|cielo … (see the comment at the top of bin/integration.ts)',
     );
   }
+}
+
+/** Creates the secret, or puts a new value in it when it exists (a rotation). */
+async function putSecret(name: string, value: string, description: string): Promise<void> {
+  const manager = new SecretsManagerClient({});
+  try {
+    await manager.send(new CreateSecretCommand({ Name: name, SecretString: value, Description: description }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceExistsException') throw error;
+    await manager.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+  }
+}
+
+/** The local integrations table and secrets folder of the running `npm start`. */
+function localTarget() {
+  const demo = z.object({ emulators: z.object({ dynamodb: z.url() }) }).parse(localDemo());
+  const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint: demo.emulators.dynamodb, credentials: LOCAL_CREDENTIALS });
+  const env = {
+    [envName.table('integrations')]: localName.table('integrations'),
+    LOCAL_SECRETS_DIR: resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'secrets'),
+  };
+  return { db: DynamoDBDocumentClient.from(client), env };
+}
+
+async function storeCielo(): Promise<void> {
+  const id = guid.parse(values.id);
+  const credentials = cieloCredentialsSchema.parse(
+    { clientId: values['client-id'], accessToken: process.env.CIELO_ACCESS_TOKEN, merchantId: values['merchant-id'] },
+    {
+      error: (issue) =>
+        `${issue.path?.[0] === 'accessToken' ? 'CIELO_ACCESS_TOKEN' : `--${String(issue.path?.[0]).replace(/Id$/, '-id')}`} is required`,
+    },
+  );
+  const settings = cieloSettingsSchema.parse({
+    invoiceWhenPaid: values['invoice-when-paid'],
+    ...(values['table-rule'] ? { tableRule: values['table-rule'] } : {}),
+  });
+  if (values.local) {
+    const { db, env } = localTarget();
+    await provisionCielo(db, env, { integrationHubServiceId: id, credentials, settings });
+    console.log(
+      `Cielo setup of ${id} stored locally (merchant ${credentials.merchantId}, invoiceWhenPaid ${settings.invoiceWhenPaid})`,
+    );
+    return;
+  }
+  const table = z
+    .string()
+    .min(1, '--table is required (the IntegrationsTableName output of cdk deploy) unless --local')
+    .parse(values.table ?? '');
+  await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
+    new PutCommand({ TableName: table, Item: { pk: `CIELO#${id}`, ...settings } }),
+  );
+  const secretName = `${secrets.cielo.prefix}${id}`;
+  await putSecret(secretName, JSON.stringify(credentials), `Cielo Order Manager credentials of integration ${id}`);
+  console.log(
+    `Cielo setup of ${id} stored: merchant ${credentials.merchantId}, invoiceWhenPaid ${settings.invoiceWhenPaid}; secret ${secretName}`,
+  );
 }
 
 async function storeFiscal(): Promise<void> {
@@ -197,17 +260,9 @@ async function storeFiscal(): Promise<void> {
   }
 
   if (values.local) {
-    const demo = z.object({ sefaz: z.object({ url: z.url() }), emulators: z.object({ dynamodb: z.url() }) }).parse(localDemo());
-    const client = new DynamoDBClient({
-      region: LOCAL_REGION,
-      endpoint: demo.emulators.dynamodb,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const env = {
-      [envName.table('integrations')]: localName.table('integrations'),
-      LOCAL_SECRETS_DIR: resolve(projectRoot, process.env.LOCAL_DIR || '.local', 'secrets'),
-    };
-    await provisionFiscal(DynamoDBDocumentClient.from(client), env, demo.sefaz.url, {
+    const demo = z.object({ sefaz: z.object({ url: z.url() }) }).parse(localDemo());
+    const { db, env } = localTarget();
+    await provisionFiscal(db, env, demo.sefaz.url, {
       integrationHubServiceId: id,
       emitter,
       catalog,
@@ -229,19 +284,7 @@ async function storeFiscal(): Promise<void> {
   );
   const secretName = `${secrets.nfce.prefix}${id}`;
   const secretString = JSON.stringify(nfceSecretSchema.parse({ pfxBase64: pfx.toString('base64'), password, csc }));
-  const manager = new SecretsManagerClient({});
-  try {
-    await manager.send(
-      new CreateSecretCommand({
-        Name: secretName,
-        SecretString: secretString,
-        Description: `A1 certificate and CSC of integration ${id}`,
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceExistsException') throw error;
-    await manager.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: secretString }));
-  }
+  await putSecret(secretName, secretString, `A1 certificate and CSC of integration ${id}`);
   console.log(
     `fiscal setup of ${id} stored: emitter ${emitter.cnpj} série ${emitter.serie}, tpAmb ${emitter.tpAmb}; secret ${secretName}`,
   );
