@@ -148,7 +148,7 @@ describe('Cielo notification parser', () => {
   });
 
   it('says why a body is unreadable instead of throwing', () => {
-    expect(parseNotification('{"id": 0101010101}')).toEqual({ kind: 'unreadable', reason: expect.stringContaining('not JSON') });
+    expect(parseNotification('{"id": 0101010101}')).toEqual({ kind: 'unreadable', reason: 'not JSON' });
     expect(parseNotification('[]')).toEqual({ kind: 'unreadable', reason: 'not a JSON object' });
     expect(parseNotification('{}')).toEqual({ kind: 'unreadable', reason: expect.stringMatching(/^status change: /) });
     expect(parseNotification('{"order_id":"o"}')).toEqual({

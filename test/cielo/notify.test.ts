@@ -289,10 +289,10 @@ describe('receiveNotification: the verification job', () => {
 
 describe('receiveNotification: bodies that cannot be read', () => {
   const cases: [string, Buffer, string | RegExp][] = [
-    ['not JSON', Buffer.from('{"id": 0101010101}'), /^not JSON \(/],
+    ['not JSON', Buffer.from('{"id": 0101010101}'), /^not JSON$/],
     ['invalid UTF-8 bytes', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 'not UTF-8 text'],
     ['a JSON array', Buffer.from('[]'), 'not a JSON object'],
-    ['an empty body', Buffer.alloc(0), /^not JSON \(/],
+    ['an empty body', Buffer.alloc(0), /^not JSON$/],
     ['an object without an order', Buffer.from('{}'), /^status change: /],
   ];
   for (const [name, raw, reason] of cases) {
