@@ -210,6 +210,46 @@ describe('an order placed, paid and closed at the LIO', () => {
   });
 });
 
+describe('a sale cancelled at the LIO after its NFC-e', () => {
+  it('records the CANCELLATION and flags the NFC-e for cancellation; the order is payable again', async () => {
+    const id = await placedOrder('Mesa 75');
+    const payment = stack.cielo.control.lioPays(id, { authorizationCode: '424242' });
+    await stack.cielo.control.advance(1000);
+    const invoiced = await waitFor(
+      () => order(id),
+      (o) => o.invoice?.status === 'AUTHORIZED',
+      'the LIO sale NFC-e',
+    );
+    const cancellation = stack.cielo.control.lioCancels(id, payment);
+    await stack.cielo.control.advance(1000);
+    const cancelled = await waitFor(
+      () => order(id),
+      (o) => o.attention.length > 0,
+      'the cancellation flag',
+    );
+    expect(cancelled).toMatchObject({
+      status: 'RE-ENTERED',
+      previousStatus: 'PAID',
+      invoice: { key: invoiced.invoice.key, status: 'AUTHORIZED', via: 'LIO' },
+      attention: [
+        `NFCE_CANCELLATION: transaction ${cancellation} cancelled the sale whose NFC-e ${invoiced.invoice.key} was authorized; the NFC-e must be cancelled`,
+      ],
+    });
+    expect(cancelled.transactions.find((t: { id: string }) => t.id === cancellation)).toMatchObject({
+      transaction_type: 'CANCELLATION',
+      status: 'CONFIRMED',
+      amount: PRICE,
+      verification: { state: 'NOT_NEEDED' },
+    });
+    const listed = await send(stack, 'GET', '/admin/cielo/attention', undefined, admin);
+    expect(listed.body.attention.find((a: { order?: { id: string } }) => a.order?.id === id)).toMatchObject({
+      kind: 'order',
+      integrationHubServiceId: SEED_INTEGRATION,
+    });
+    expect(await lioPayments(id)).toHaveLength(1);
+  });
+});
+
 describe('notifications delivered three times, shuffled', () => {
   it('leave the same state and history as delivered once in order', async () => {
     stack.cielo.control.hold(true);
