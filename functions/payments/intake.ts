@@ -138,8 +138,9 @@ export async function answerFor(record: PaymentRecord, documents: DocumentReader
 }
 
 /**
- * Re-sends the job of an in-flight payment whose enqueue was never confirmed, once the claim of
- * whoever tried last is stale. The claim makes concurrent pollers (and the sweep) send it once.
+ * Re-sends the job of a payment the issuer has not started, once the claim of whoever sent it last
+ * is stale (`enqueueStaleMs`: the send failed, its sender crashed, or the job is lost). The claim
+ * makes concurrent pollers (and the sweep) send it once per stale period.
  */
 export async function ensureQueued(record: PaymentRecord, deps: QueueingDeps): Promise<boolean> {
   if (record.enqueuePending !== PENDING) return false;
@@ -162,7 +163,9 @@ async function sendJob(record: PaymentRecord, deps: QueueingDeps): Promise<boole
     deps.onEnqueueFailure(error, record);
     return false;
   }
-  await deps.store.markEnqueued(record.pk, record.paymentId, saoPauloIso(deps.now()));
+  // No write to say it was sent: the issuer's first write (startProcessing) clears the marker, so a
+  // new payment costs one write and one send. Until then a stale claim re-sends it (a duplicate job
+  // finds the payment started and is skipped).
   return true;
 }
 

@@ -25,12 +25,12 @@ export interface PaymentStore {
   getArchived(paymentId: string): Promise<PaymentRecord | undefined>;
   /** Takes the right to (re-)send the job when nobody tried since `staleBeforeMs`. */
   claimEnqueue(orderRef: string, paymentId: string, nowMs: number, staleBeforeMs: number): Promise<boolean>;
-  markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void>;
   /** Payments whose job is not confirmed on the queue, oldest first. */
   pendingEnqueue(limit: number): Promise<PaymentRecord[]>;
   /**
    * QUEUED → PROCESSING for this payment, unless it finished (a DONE payment whose failure is
-   * restartable may start again: an operator redrove its job from the DLQ). False otherwise.
+   * restartable may start again: an operator redrove its job from the DLQ). False otherwise. It
+   * also confirms the job arrived (the re-queue marker goes, `enqueuedAt` is set once).
    */
   startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean>;
   /**
@@ -135,21 +135,6 @@ export class DynamoPaymentStore implements PaymentStore {
     );
   }
 
-  async markEnqueued(orderRef: string, paymentId: string, at: string): Promise<void> {
-    // The slot moved on to another payment: this one was finished and replaced already.
-    await conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: orderRef },
-          UpdateExpression: 'SET enqueuedAt = :at REMOVE enqueuePending',
-          ConditionExpression: 'paymentId = :id',
-          ExpressionAttributeValues: { ':at': at, ':id': paymentId },
-        }),
-      ),
-    );
-  }
-
   async pendingEnqueue(limit: number): Promise<PaymentRecord[]> {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
@@ -185,7 +170,7 @@ export class DynamoPaymentStore implements PaymentStore {
           TableName: this.tableName,
           Key: { pk: orderRef },
           UpdateExpression:
-            'SET #status = :processing, updatedAt = :at, processingAttempts = if_not_exists(processingAttempts, :zero) + :one',
+            'SET #status = :processing, updatedAt = :at, enqueuedAt = if_not_exists(enqueuedAt, :at), processingAttempts = if_not_exists(processingAttempts, :zero) + :one REMOVE enqueuePending',
           ConditionExpression: 'paymentId = :id AND (#status <> :done OR #result.#error.#code IN (:r0, :r1, :r2))',
           ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#error': 'error', '#code': 'code' },
           ExpressionAttributeValues: {

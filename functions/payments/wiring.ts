@@ -11,7 +11,8 @@ import { DynamoPaymentStore } from './store.ts';
 const env = readEnv({
   [envName.table('payments')]: z.string().min(1),
   [envName.queueUrl('nfceRequests')]: z.url(),
-  ENQUEUE_STALE_SECONDS: z.coerce.number().positive().default(10),
+  // Longer than a job normally waits for the issuer: a re-send before it starts is a duplicate.
+  ENQUEUE_STALE_SECONDS: z.coerce.number().positive().default(30),
 });
 
 export const deps: QueueingDeps = {

@@ -4,7 +4,7 @@ import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -24,6 +24,23 @@ import {
 import { entriesOf, pascal } from './names.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * How every function is bundled (the local esbuild, run by `cdk deploy`/`cdk synth`). Exported so
+ * the cold-start bench (test/bench/cold-start.ts) bundles with exactly these settings.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // ESM output has no `require`; some bundled CommonJS dependencies still call it.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  // Bundle the pinned AWS SDK too, so AWS runs the versions the local tests ran.
+  externalModules: [],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+} satisfies BundlingOptions;
 
 /** The stateful resources a function may be granted, keyed by manifest name. */
 export interface Resources {
@@ -73,19 +90,7 @@ export class ServiceFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // ESM output has no `require`; some bundled CommonJS dependencies still call it.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        // Bundle the pinned AWS SDK too, so AWS runs the versions the local tests ran.
-        externalModules: [],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-      },
+      bundling: { forceDockerBundling: false, ...BUNDLING },
     });
     Validations.of(this.fn.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-L1',

@@ -2,6 +2,7 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, Rece
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { orderRef, type PaymentResult } from '../../functions/payments/record.ts';
+import { DynamoPaymentStore } from '../../functions/payments/store.ts';
 import { envName, localName } from '../../lib/manifest.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { seedPayment } from '../support/fixtures.ts';
@@ -109,7 +110,8 @@ describe('POST /order/payment: the polling protocol', () => {
       request: body,
       enqueueAttempts: 1,
     });
-    expect(record!.enqueuePending).toBeUndefined();
+    // Pending until the issuer's first write confirms the job arrived: no write on the request path says so.
+    expect(record!.enqueuePending).toBe('PENDING');
     expect(record!.createdAt).toMatch(/-03:00$/);
 
     const jobs = await queuedJobs();
@@ -282,10 +284,13 @@ describe('a job that never reached the queue', () => {
     expect(poll.status).toBe(208);
     expect((await queuedJobs()).map((j) => j.paymentId)).toEqual([accepted.body.paymentId]);
     const record = await slot(body);
-    expect(record!.enqueuePending).toBeUndefined();
-    expect(record!.enqueueAttempts).toBe(2);
+    expect(record).toMatchObject({ enqueuePending: 'PENDING', enqueueAttempts: 2 });
 
-    // Confirmed on the queue: further polls send nothing more.
+    // The issuer starting it confirms the job arrived: further polls send nothing more.
+    const payments = new DynamoPaymentStore(stack.documents, stack.env[envName.table('payments')]!);
+    expect(await payments.startProcessing(record!.pk, record!.paymentId, '2026-11-30T10:00:00.000-03:00')).toBe(true);
+    expect(await slot(body)).toMatchObject({ status: 'PROCESSING', enqueuedAt: '2026-11-30T10:00:00.000-03:00' });
+    expect((await slot(body))!.enqueuePending).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect((await post(stack, '/order/payment', body, token)).status).toBe(208);
     expect(await queuedJobs()).toEqual([]);
@@ -306,9 +311,14 @@ describe('a job that never reached the queue', () => {
     const body = payment();
     const accepted = await withQueueDown(() => post(stack, '/order/payment', body, token));
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await stack.runSchedule('paymentRequeue')).toEqual({ examined: 1, requeued: 1 });
-    expect((await queuedJobs()).map((j) => j.paymentId)).toEqual([accepted.body.paymentId]);
-    expect(await stack.runSchedule('paymentRequeue')).toEqual({ examined: 0, requeued: 0 });
+    // Other tests' payments, never started (no issuer here), are pending too and may go with it.
+    const swept = (await stack.runSchedule('paymentRequeue')) as { examined: number; requeued: number };
+    expect(swept.requeued).toBeGreaterThanOrEqual(1);
+    const jobs = (await queuedJobs()).map((j) => j.paymentId);
+    expect(jobs.filter((id) => id === accepted.body.paymentId)).toHaveLength(1);
+    expect(jobs).toHaveLength(swept.requeued);
+    // Just sent: a run inside the stale period sends nothing more.
+    expect(await stack.runSchedule('paymentRequeue')).toMatchObject({ requeued: 0 });
   });
 });
 

@@ -43,13 +43,6 @@ export class MemoryPaymentStore implements PaymentStore {
     return true;
   }
 
-  async markEnqueued(orderRef: string, paymentId: string, at: string) {
-    const current = this.items.get(orderRef);
-    if (current?.paymentId !== paymentId) return;
-    delete current.enqueuePending;
-    current.enqueuedAt = at;
-  }
-
   async pendingEnqueue(limit: number) {
     return [...this.items.values()]
       .filter((r) => r.enqueuePending)
@@ -64,6 +57,8 @@ export class MemoryPaymentStore implements PaymentStore {
     if (current.status === 'DONE' && !restartable) return false;
     current.status = 'PROCESSING';
     current.updatedAt = at;
+    current.enqueuedAt ??= at;
+    delete current.enqueuePending;
     return true;
   }
 
