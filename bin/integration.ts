@@ -33,12 +33,12 @@ import { parseArgs } from 'node:util';
 import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { IntegrationStore, type Integration } from '../functions/auth/integrations.ts';
 import { cieloCredentialsSchema, cieloSettingsSchema } from '../functions/cielo/config.ts';
-import { openA1 } from '../functions/nfce/certificate.ts';
+import { openA1 } from '../functions/nfce/pkcs12.ts';
 import { fiscalItemSchema, nfceSecretSchema } from '../functions/nfce/config.ts';
 import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
 import { ibsCbsSettings, missingRateYears } from '../functions/nfce/ibs-cbs.ts';
@@ -283,7 +283,8 @@ async function storeFiscal(): Promise<void> {
     new PutCommand({ TableName: table, Item: { pk: `FISCAL#${id}`, ...item } }),
   );
   const secretName = `${secrets.nfce.prefix}${id}`;
-  const secretString = JSON.stringify(nfceSecretSchema.parse({ pfxBase64: pfx.toString('base64'), password, csc }));
+  const { privateKeyPem, certificatePem } = certificate;
+  const secretString = JSON.stringify(nfceSecretSchema.parse({ privateKeyPem, certificatePem, csc }));
   await putSecret(secretName, secretString, `A1 certificate and CSC of integration ${id}`);
   console.log(
     `fiscal setup of ${id} stored: emitter ${emitter.cnpj} série ${emitter.serie}, tpAmb ${emitter.tpAmb}; secret ${secretName}`,

@@ -19,7 +19,7 @@ import { connect } from 'node:net';
 import { relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient, paginateListFunctions } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { functions, type FunctionSpec } from '../lib/manifest.ts';
 import { readSchedules } from '../lib/schedule.ts';
 import { invoke, loadHandler, projectRoot } from '../lib/local/invoke.ts';

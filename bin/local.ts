@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { lockDir } from '../lib/local/lock.ts';
 import { startLocalRuntime } from '../lib/local/runtime.ts';

@@ -8,7 +8,7 @@ import { header } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 import { IntegrationStore } from './integrations.ts';
 import { bearerToken } from './tokens.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const env = readEnv({ [envName.table('integrations')]: z.string().min(1) });
 const store = new IntegrationStore(dynamo(), env[envName.table('integrations')]!);

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { newPartnerSecret, newToken, newUsageKey, sameHash, tokenHash } from './tokens.ts';
 
 /** What a valid token resolves to: a POS integration, or an operator (admin routes only). */

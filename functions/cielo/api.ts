@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CieloCredentials } from './config.ts';
 import { orderSnapshotSchema, type CieloOrderSnapshot, type CieloStatus } from './notification.ts';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Cielo LIO Order Manager notifications (spec cielo-order-manager.md §2, seed 001 "Notificações de

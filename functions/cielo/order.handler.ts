@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { callerIntegration } from '../shared/api.ts';
 import { ClientError, json } from '../shared/http.ts';
 import { httpRoute } from '../shared/middleware.ts';

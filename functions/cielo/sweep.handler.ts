@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { z } from 'zod';
+import * as z from 'zod';
 import { pendingVerificationAlarm } from '../../lib/manifest/cielo.ts';
 import { readEnv } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';

@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName, type BucketName, type QueueName, type TableName } from '../../lib/manifest.ts';
 import { OrderStore } from '../orders/order.ts';
 import { SqsJobQueue } from '../payments/job.ts';
@@ -25,17 +25,20 @@ export const queueUrl = (name: QueueName) => readEnv({ [envName.queueUrl(name)]:
 export const bucket = (name: BucketName) =>
   readEnv({ [envName.bucket(name)]: z.string().min(1) })[envName.bucket(name)] as string;
 
+// Each adapter is built on first use; `@__PURE__` lets a bundle drop the ones its handler never uses.
 const once = <T>(build: () => T): (() => T) => {
   let value: T | undefined;
   return () => (value ??= build());
 };
 
-export const cieloOrders = once(() => new DynamoCieloOrders(dynamo(), table('cieloOrders')));
+export const cieloOrders = /* @__PURE__ */ once(() => new DynamoCieloOrders(dynamo(), table('cieloOrders')));
 
-export const verificationQueue = once(() => new SqsJobQueue<VerificationJob>(sqs(), queueUrl('cieloVerifications')));
+export const verificationQueue = /* @__PURE__ */ once(
+  () => new SqsJobQueue<VerificationJob>(sqs(), queueUrl('cieloVerifications')),
+);
 
 /** Raw notification bodies, as received, in the partner archive bucket. */
-export const archive = once(() => {
+export const archive = /* @__PURE__ */ once(() => {
   const name = bucket('partnerArchive');
   return {
     async put(key: string, body: Buffer, contentType: string) {
@@ -44,14 +47,14 @@ export const archive = once(() => {
   };
 });
 
-const apiSettings = once(() =>
+const apiSettings = /* @__PURE__ */ once(() =>
   readEnv({
     CIELO_API_URL: z.url().default(CIELO_PRODUCTION_URL),
     CIELO_TIMEOUT_SECONDS: z.coerce.number().positive().default(8),
   }),
 );
 
-export const cieloConfig = once(
+export const cieloConfig = /* @__PURE__ */ once(
   () =>
     new CieloConfig(
       dynamo(),
@@ -67,7 +70,7 @@ export const cieloApi = (credentials: CieloCredentials): OrderManagerApi =>
   });
 
 /** The issuer's link to Cielo orders (Order Mesa payments for tables Cielo knows). */
-export const orderLink = once(() =>
+export const orderLink = /* @__PURE__ */ once(() =>
   cieloOrderLink({
     orders: cieloOrders(),
     config: cieloConfig(),

@@ -1,12 +1,12 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecretStore } from '../shared/secrets.ts';
-import { openA1, type A1Certificate } from './certificate.ts';
+import { a1FromPem, type A1Certificate } from './certificate.ts';
 import { catalogSchema, emitterSchema, type Catalog, type Emitter } from './fiscal.ts';
 
 /**
  * An integration's fiscal setup: emitter and catalog in the integrations table (`FISCAL#<id>`),
- * the A1 certificate and the CSC in a secret (`<prefix><id>`): `{"pfxBase64","password","csc":{"id","token"}}`.
+ * the A1 certificate and the CSC in a secret (`<prefix><id>`): `{"privateKeyPem","certificatePem","csc":{"id","token"}}`.
  */
 export const fiscalItemSchema = z.object({
   emitter: emitterSchema.omit({ csc: true }),
@@ -16,9 +16,13 @@ export const fiscalItemSchema = z.object({
 });
 export type FiscalItem = z.infer<typeof fiscalItemSchema>;
 
+/**
+ * The A1 as PEM (the provisioning CLI converts the PKCS#12 file: pkcs12.ts) and the CSC. A secret
+ * stored before, with `pfxBase64` and `password`, is refused: provision it again with the CLI.
+ */
 export const nfceSecretSchema = z.object({
-  pfxBase64: z.string().min(100),
-  password: z.string(),
+  privateKeyPem: z.string().includes('PRIVATE KEY-----'),
+  certificatePem: z.string().includes('-----BEGIN CERTIFICATE-----'),
   csc: emitterSchema.shape.csc,
 });
 
@@ -54,7 +58,7 @@ export class FiscalConfig {
     private readonly secretPrefix: string,
   ) {}
 
-  /** Parsed once per container and integration for a few minutes: opening a PKCS#12 is slow. */
+  /** Parsed once per container and integration for a few minutes. */
   async load(integrationHubServiceId: string): Promise<FiscalSetup> {
     const hit = this.cache.get(integrationHubServiceId);
     if (hit && hit.until > Date.now()) return hit.setup;
@@ -73,11 +77,11 @@ export class FiscalConfig {
     const secret = nfceSecretSchema.safeParse(parseJson(raw));
     if (!secret.success)
       throw new FiscalSetupProblem(
-        `the certificate secret of ${integrationHubServiceId} is invalid (pfxBase64, password, csc expected)`,
+        `the certificate secret of ${integrationHubServiceId} is invalid (privateKeyPem, certificatePem, csc expected; a secret with pfxBase64 is from before: provision it again with npm run integration -- fiscal)`,
       );
     let certificate;
     try {
-      certificate = openA1(Buffer.from(secret.data.pfxBase64, 'base64'), secret.data.password);
+      certificate = a1FromPem(secret.data.privateKeyPem, secret.data.certificatePem);
     } catch (error) {
       throw new FiscalSetupProblem(`the A1 certificate of ${integrationHubServiceId} does not open: ${(error as Error).message}`);
     }

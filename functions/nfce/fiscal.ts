@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseTaxDocument } from '../shared/documents.ts';
 import { identifier, nfceText } from '../shared/text.ts';
 import { ibsCbsClassSchema, ibsCbsConfigSchema } from './ibs-cbs.ts';

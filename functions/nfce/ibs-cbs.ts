@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * IBS and CBS of the Reforma Tributária (LC 214/2025) in the NFC-e 4.00, as NT 2025.002-RTC lays

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName } from '../../lib/manifest.ts';
 import { callerIntegration } from '../shared/api.ts';
 import { dynamo, s3 } from '../shared/aws.ts';
@@ -6,7 +6,8 @@ import { readEnv } from '../shared/env.ts';
 import { ClientError } from '../shared/http.ts';
 import { httpRoute } from '../shared/middleware.ts';
 import { fieldErrors } from '../shared/validation.ts';
-import { DynamoInvoices, S3Documents } from './invoices.ts';
+import { S3Documents } from './s3-documents.ts';
+import { DynamoInvoices } from './invoices.ts';
 import { ACCESS_KEY_PATTERN } from './key.ts';
 import { renderReceipt } from './receipt.ts';
 

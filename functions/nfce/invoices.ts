@@ -1,29 +1,8 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { saoPauloIso } from '../shared/time.ts';
-import type { DocumentStore, InvoiceIndex } from './issuer.ts';
+import type { InvoiceIndex } from './issuer.ts';
 import { nProtSchema } from './sefaz.ts';
-
-/** Fiscal XML in the fiscal bucket (versioned, kept six years). */
-export class S3Documents implements DocumentStore {
-  constructor(
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-  ) {}
-
-  async put(key: string, body: string, contentType: string): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: `${contentType}; charset=utf-8` }),
-    );
-  }
-
-  async get(key: string): Promise<string> {
-    const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    if (!Body) throw new Error(`s3://${this.bucket}/${key} has no body`);
-    return Body.transformToString('utf8');
-  }
-}
 
 export const invoiceSchema = z.object({
   /** TChNFe: letters in positions 7–18 for an alphanumeric CNPJ (NT 2026.004). */

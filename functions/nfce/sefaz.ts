@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NFE_NS } from './xml.ts';
 
 /**

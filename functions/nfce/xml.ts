@@ -1,6 +1,8 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { DOMImplementation, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
-import { C14nCanonicalization } from 'xml-crypto';
+// The canonicalization alone: the package's index brings SignedXml and its algorithms, which the
+// signature here (Node crypto over the canonical bytes) does not use.
+import { C14nCanonicalization } from 'xml-crypto/lib/c14n-canonicalization.js';
 import { formatReais } from '../shared/money.ts';
 import type { Det, NfceDocument, PisCofinsLine } from './document.ts';
 import type { IbsCbsLine, IbsCbsPart, IbsCbsTotals } from './ibs-cbs.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { functions } from '../../lib/manifest.ts';
 import { callerAdmin } from '../shared/api.ts';
 import { ClientError, json } from '../shared/http.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName, queues, type QueueName } from '../../lib/manifest.ts';
 import { DynamoPaymentStore } from '../payments/store.ts';
 import { dynamo, sqs } from '../shared/aws.ts';

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { itemTotal, type OrderItem } from '../nfce/document.ts';
 import { toCentavos } from '../shared/money.ts';
 import { unlessConditionFails } from '../shared/conditional.ts';

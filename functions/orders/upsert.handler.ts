@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName, functions } from '../../lib/manifest.ts';
 import { DynamoPaymentStore } from '../payments/store.ts';
 import { assertCallerOwns } from '../shared/api.ts';

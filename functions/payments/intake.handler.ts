@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName, functions } from '../../lib/manifest.ts';
-import { S3Documents } from '../nfce/invoices.ts';
+import { S3Documents } from '../nfce/s3-documents.ts';
 import { assertCallerOwns, correlationIdOf } from '../shared/api.ts';
 import { s3 } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';

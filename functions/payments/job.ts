@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The message on the nfce-requests queue: which payment to finish. The record holds the rest. */
 export const paymentJobSchema = z.object({

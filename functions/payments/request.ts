@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseTaxDocument, type TaxDocument } from '../shared/documents.ts';
 import type { FieldError } from '../shared/http.ts';
 import { formatReais, toCentavos } from '../shared/money.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName } from '../../lib/manifest.ts';
 import { dynamo, sqs } from '../shared/aws.ts';
 import { readEnv } from '../shared/env.ts';

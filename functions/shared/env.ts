@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Reads and validates a function's environment once, at cold start; fails fast with every gap. */
 export function readEnv<T extends z.ZodRawShape>(shape: T): z.infer<z.ZodObject<T>> {

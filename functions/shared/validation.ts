@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FieldError } from './http.ts';
 import { isWholeCentavos, toCentavos } from './money.ts';
 

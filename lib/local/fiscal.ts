@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fiscalItemSchema, nfceSecretSchema } from '../../functions/nfce/config.ts';
 import type { Catalog, Emitter } from '../../functions/nfce/fiscal.ts';
+import { openA1 } from '../../functions/nfce/pkcs12.ts';
 import { localSecretFile } from '../../functions/shared/secrets.ts';
 import { envName, secrets } from '../manifest.ts';
 import { sefazServices } from '../simulators/sefaz/index.ts';
@@ -35,7 +36,8 @@ export async function provisionFiscal(
       Item: { pk: `FISCAL#${setup.integrationHubServiceId}`, ...item },
     }),
   );
-  const secret = nfceSecretSchema.parse({ pfxBase64: setup.pfx.toString('base64'), password: setup.password, csc });
+  const { privateKeyPem, certificatePem } = openA1(setup.pfx, setup.password);
+  const secret = nfceSecretSchema.parse({ privateKeyPem, certificatePem, csc });
   const dir = env.LOCAL_SECRETS_DIR!;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const name = `${secrets.nfce.prefix}${setup.integrationHubServiceId}`;

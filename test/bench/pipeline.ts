@@ -1,6 +1,6 @@
 /** (b) POST → authorized 200 through the local stack, SEFAZ answering after a fixed delay. */
 import { randomUUID } from 'node:crypto';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
 import { demoCatalog, demoEmitter } from '../support/nfce.ts';

@@ -8,7 +8,7 @@ import { archiveKey } from '../../functions/cielo/notify.ts';
 import { applyNotification, emptyOrder, type CieloOrderState } from '../../functions/cielo/order-state.ts';
 import { notificationId, parseNotification } from '../../functions/cielo/notification.ts';
 import { CIELO_PARTNER } from '../../functions/cielo/partner.ts';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { envName } from '../../lib/manifest.ts';
 import { provisionCielo } from '../../lib/local/cielo.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { localSecretFile } from '../../functions/shared/secrets.ts';
 import { envName, localName, secrets, tables } from '../../lib/manifest.ts';
 import { startEmulators, type Emulators } from '../../lib/local/emulators.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { sefaz, startPartner } from '../../lib/simulators/index.ts';

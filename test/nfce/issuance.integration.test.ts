@@ -1,9 +1,9 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1, openA1 } from '../../functions/nfce/pkcs12.ts';
 import { localSecretFile } from '../../functions/shared/secrets.ts';
 import { envName, localName, queues, secrets } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
@@ -307,14 +307,17 @@ describe('payments that finish without an NFC-e', () => {
     expect(Items.filter((i) => String(i.pk).startsWith('GAP#') && i.reason === '778')).toHaveLength(1);
   });
 
-  it('a fiscal setup that cannot be used (certificate password wrong) finishes at once, naming the problem', async () => {
-    await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
-      integrationHubServiceId: OTHER_INTEGRATION,
-      emitter: demoEmitter(),
-      catalog: demoCatalog(),
-      pfx,
-      password: 'not-the-password',
-    });
+  it('a fiscal setup that cannot be used (a key that is not the certificate’s) finishes at once, naming the problem', async () => {
+    const setup = { integrationHubServiceId: OTHER_INTEGRATION, emitter: demoEmitter(), catalog: demoCatalog(), pfx };
+    // A wrong password is refused when the A1 is provisioned, before anything is stored.
+    await expect(
+      provisionFiscal(stack.documents, stack.env, stack.sefaz.url, { ...setup, password: 'not-the-password' }),
+    ).rejects.toThrow();
+    await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, { ...setup, password: certificatePassword });
+    // The secret edited by hand since: another certificate's key.
+    const file = localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${OTHER_INTEGRATION}`);
+    const other = openA1(createTestA1({ name: 'OUTRA', cnpj: '82373077000171', password: 'x' }), 'x');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), privateKeyPem: other.privateKeyPem }));
     const order = { ...fixture('order-mesa/order-table-2.json'), integrationHubServiceId: OTHER_INTEGRATION };
     expect((await send(stack, 'PUT', '/orders/TABLE/1', order, otherToken)).status).toBe(201);
     const payment = { ...seedPayment(), integrationHubServiceId: OTHER_INTEGRATION, orderKey: '1' };
@@ -325,7 +328,9 @@ describe('payments that finish without an NFC-e', () => {
     const { body } = await post(stack, '/order/payment', payment, otherToken);
     expect(body.success).toBe(false);
     expect(body.error.code).toBe('FISCAL_SETUP');
-    expect(body.error.message).toMatch(new RegExp(`^the A1 certificate of ${OTHER_INTEGRATION} does not open: `));
+    expect(body.error.message).toBe(
+      `the A1 certificate of ${OTHER_INTEGRATION} does not open: the private key is not the certificate’s`,
+    );
   });
 
   it('no A1 secret: FISCAL_SETUP at once; once the secret is provisioned, the next payment reads it (a missing secret is not cached)', async () => {

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { envName, queues } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
-import { createTestA1 } from '../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { envName, queues } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';

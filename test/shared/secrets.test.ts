@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { a1FromPem } from '../../functions/nfce/certificate.ts';
+import { createTestA1, openA1 } from '../../functions/nfce/pkcs12.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import { LocalSecretsProvider, SECRET_MAX_AGE_SECONDS, localSecretFile, secretStore } from '../../functions/shared/secrets.ts';
 import { envName, secrets } from '../../lib/manifest.ts';
@@ -30,7 +32,7 @@ describe('the local provider (LOCAL_SECRETS_DIR)', () => {
 
   it('reads what the local runtime provisions (npm start, npm run integration -- fiscal --local)', async () => {
     const put = vi.fn(async () => ({}));
-    const pfx = Buffer.alloc(120, 7);
+    const pfx = createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password: 'p' });
     const env = { [envName.table('integrations')]: 'integrations', LOCAL_SECRETS_DIR: dir };
     await provisionFiscal({ send: put } as never, env, 'http://sefaz', {
       integrationHubServiceId: 'efdd6093-5539-4ac4-ad84-7423a8078dde',
@@ -42,7 +44,10 @@ describe('the local provider (LOCAL_SECRETS_DIR)', () => {
     expect(put).toHaveBeenCalledTimes(1);
     expect(readdirSync(dir)).toEqual([`${encodeURIComponent(NAME)}.json`]);
     const stored = JSON.parse((await secretStore({ LOCAL_SECRETS_DIR: dir }).get(NAME))!);
-    expect(stored).toMatchObject({ pfxBase64: pfx.toString('base64'), password: 'p', csc: { id: expect.any(String) } });
+    // The A1 as PEM: the Lambdas read it with Node's crypto, no PKCS#12 parser in their bundles.
+    const { privateKeyPem, certificatePem } = openA1(pfx, 'p');
+    expect(stored).toEqual({ privateKeyPem, certificatePem, csc: { id: expect.any(String), token: expect.any(String) } });
+    expect(a1FromPem(stored.privateKeyPem, stored.certificatePem).cnpj).toBe('82373077000171');
   });
 
   it('answers undefined for a missing secret, without caching that: a secret written next is read at once', async () => {

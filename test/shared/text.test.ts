@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { catalogSchema } from '../../functions/nfce/fiscal.ts';
 import { identifier, nfceText } from '../../functions/shared/text.ts';

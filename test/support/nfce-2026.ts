@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { createTestA1, openA1, type A1Certificate } from '../../functions/nfce/certificate.ts';
+import { type A1Certificate } from '../../functions/nfce/certificate.ts';
+import { createTestA1, openA1 } from '../../functions/nfce/pkcs12.ts';
 import type { NfceInput } from '../../functions/nfce/document.ts';
 import { catalogSchema, emitterSchema, type Catalog, type Emitter } from '../../functions/nfce/fiscal.ts';
 import { fixture } from './fixtures.ts';

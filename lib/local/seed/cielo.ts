@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IntegrationStore } from '../../../functions/auth/integrations.ts';
 import type { CieloCredentials } from '../../../functions/cielo/config.ts';
 import { CIELO_PARTNER } from '../../../functions/cielo/partner.ts';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createTestA1 } from '../../../functions/nfce/certificate.ts';
+import { createTestA1 } from '../../../functions/nfce/pkcs12.ts';
 import { catalogSchema, emitterSchema } from '../../../functions/nfce/fiscal.ts';
 import { pointEmittersAt, provisionFiscal, storedCscs } from '../fiscal.ts';
 import { projectRoot } from '../invoke.ts';

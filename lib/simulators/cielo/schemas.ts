@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError } from './errors.ts';
 
 const centavos = z.number().int().min(0);

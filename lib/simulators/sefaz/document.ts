@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NFE_NS, child, childElements, text } from './xml.ts';
 
 const digits = (length: number) => z.string().regex(new RegExp(`^[0-9]{${length}}$`));

@@ -1,0 +1,26 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DocumentStore } from './issuer.ts';
+
+/*
+ * Its own module: the intake reads finished payments' documents with it, and must not bundle the
+ * XML libraries the invoice index's module brings.
+ */
+/** Fiscal XML in the fiscal bucket (versioned, kept six years). */
+export class S3Documents implements DocumentStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: string, contentType: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: `${contentType}; charset=utf-8` }),
+    );
+  }
+
+  async get(key: string): Promise<string> {
+    const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    if (!Body) throw new Error(`s3://${this.bucket}/${key} has no body`);
+    return Body.transformToString('utf8');
+  }
+}
