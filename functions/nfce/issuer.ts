@@ -92,14 +92,10 @@ const TRANSIENT = new Set(['103', '105', '108', '109', '656']);
 
 export async function issue(message: unknown, delivery: Delivery, deps: IssuerDeps): Promise<IssueOutcome> {
   const job = paymentJobSchema.parse(message);
-  const record = await deps.payments.get(job.orderRef);
-  if (!record || record.paymentId !== job.paymentId) {
-    // The order's slot moved on: this payment finished earlier and a newer one replaced it.
-    deps.log.info('job for a payment no longer in its slot; nothing to do', { paymentId: job.paymentId });
-    return 'skipped';
-  }
-  if (!(await deps.payments.startProcessing(job.orderRef, job.paymentId, saoPauloIso(deps.now())))) {
-    deps.log.info('payment already finished; nothing to do', { paymentId: job.paymentId });
+  const record = await deps.payments.startProcessing(job.orderRef, job.paymentId, saoPauloIso(deps.now()));
+  if (!record) {
+    // It finished already, or the order's slot moved on (a newer payment replaced it).
+    deps.log.info('payment finished or no longer in its slot; nothing to do', { paymentId: job.paymentId });
     return 'skipped';
   }
   try {
@@ -237,7 +233,9 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   }
   const { emitter, catalog, certificate } = setup;
 
-  const numbering = await deps.numbering.reserve(record.paymentId, emitter.cnpj, emitter.serie, (nNF) => ({
+  // Its first attempt ever (no earlier one can have reserved a number): nothing to read first.
+  const firstAttempt = record.processingAttempts === 1;
+  const numbering = await deps.numbering.reserve(record.paymentId, emitter.cnpj, emitter.serie, firstAttempt, (nNF) => ({
     cNF: randomCNF(nNF),
     // dhEmi without fractions: the schema's TDateTimeUTC has none.
     dhEmi: `${saoPauloIso(deps.now()).slice(0, 19)}-03:00`,
@@ -282,11 +280,19 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
 
   const folder = `nfce/${emitter.cnpj}/${numbering.dhEmi.slice(0, 4)}/${numbering.dhEmi.slice(5, 7)}/${signed.chave}`;
   const signedKey = `${folder}/signed.xml`;
-  await deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml');
-
   const tls = { key: certificate.privateKeyPem, cert: certificate.certificatePem };
   const attempt = randomUUID();
-  await deps.numbering.beginSend(record.paymentId, attempt, saoPauloIso(deps.now()));
+  // Both before the send, neither waiting for the other; a signed XML that was not stored means
+  // nothing was sent under this attempt.
+  const [stored, marked] = await Promise.allSettled([
+    deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml'),
+    deps.numbering.beginSend(record.paymentId, attempt, saoPauloIso(deps.now())),
+  ]);
+  if (marked.status === 'rejected') throw marked.reason;
+  if (stored.status === 'rejected') {
+    await deps.numbering.notSent(record.paymentId, attempt);
+    throw stored.reason;
+  }
   let answer: AuthorizationAnswer;
   try {
     answer = await deps.authorize(emitter.urls.autorizacao, lot, tls);
@@ -318,20 +324,21 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   const nfeProcKey = `${folder}/nfeProc.xml`;
   const receiptText = paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
   const receiptKey = receiptText === undefined ? undefined : `${folder}/receipt-${setup.receiptColumns}.txt`;
+  // Independent and each idempotent (a retry repeats them); the result the POS reads comes last.
   await Promise.all([
     deps.documents.put(nfeProcKey, proc, 'application/xml'),
     receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
+    deps.invoices.record({
+      chave: signed.chave,
+      integrationHubServiceId: record.integrationHubServiceId,
+      paymentId: record.paymentId,
+      nfeProcKey,
+      signedKey,
+      nProt: protocol.nProt,
+    }),
+    deps.orders.markInvoiced(job.orderRef, record.paymentId),
+    settleCielo(order, record.paymentId, { key: signed.chave }, deps),
   ]);
-  await deps.invoices.record({
-    chave: signed.chave,
-    integrationHubServiceId: record.integrationHubServiceId,
-    paymentId: record.paymentId,
-    nfeProcKey,
-    signedKey,
-    nProt: protocol.nProt,
-  });
-  await deps.orders.markInvoiced(job.orderRef, record.paymentId);
-  await settleCielo(order, record.paymentId, { key: signed.chave }, deps);
   await finish(job, deps, {
     success: true,
     invoice: { chave: signed.chave, qrCode: signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },

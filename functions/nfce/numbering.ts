@@ -28,7 +28,13 @@ const reservation = z.object({
 export type Reservation = z.infer<typeof reservation>;
 
 export interface NumberSource {
-  reserve(paymentId: string, cnpj: string, serie: number, fresh: (nNF: number) => Omit<Numbering, 'nNF'>): Promise<Numbering>;
+  reserve(
+    paymentId: string,
+    cnpj: string,
+    serie: number,
+    firstAttempt: boolean,
+    fresh: (nNF: number) => Omit<Numbering, 'nNF'>,
+  ): Promise<Numbering>;
   /** The number this payment holds, if it took one, and whether it was sent. */
   reserved(paymentId: string): Promise<Reservation | undefined>;
   /**
@@ -65,10 +71,12 @@ export class DynamoNumbering implements NumberSource {
     paymentId: string,
     cnpj: string,
     serie: number,
+    firstAttempt: boolean,
     fresh: (nNF: number) => Omit<Numbering, 'nNF'>,
   ): Promise<Numbering> {
     const key = { pk: `NUMBERED#${paymentId}` };
-    const existing = await this.reserved(paymentId);
+    // A retry keeps its number (and key); a first attempt has none yet, and a race is caught below.
+    const existing = firstAttempt ? undefined : await this.reserved(paymentId);
     if (existing) return numberingOf(existing);
 
     const series = `NNF#${cnpj}#${serie}`;

@@ -30,9 +30,11 @@ export interface PaymentStore {
   /**
    * QUEUED → PROCESSING for this payment, unless it finished (a DONE payment whose failure is
    * restartable may start again: an operator redrove its job from the DLQ). False otherwise. It
-   * also confirms the job arrived (the re-queue marker goes, `enqueuedAt` is set once).
+   * also confirms the job arrived (the re-queue marker goes, `enqueuedAt` is set once). Returns the
+   * record as written (the issuer reads nothing before it), or undefined when the slot holds
+   * another payment or this one finished.
    */
-  startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean>;
+  startProcessing(orderRef: string, paymentId: string, at: string): Promise<PaymentRecord | undefined>;
   /**
    * Archives a finished payment and frees its order's slot: the next request for the order,
    * even an identical one, is a new payment. False when the slot holds something else.
@@ -163,8 +165,8 @@ export class DynamoPaymentStore implements PaymentStore {
     );
   }
 
-  async startProcessing(orderRef: string, paymentId: string, at: string): Promise<boolean> {
-    return conditionally(() =>
+  async startProcessing(orderRef: string, paymentId: string, at: string): Promise<PaymentRecord | undefined> {
+    const written = await unlessConditionFails(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -182,9 +184,11 @@ export class DynamoPaymentStore implements PaymentStore {
             ':done': 'DONE',
             ...Object.fromEntries(RESTARTABLE_FAILURES.map((code, i) => [`:r${i}`, code])),
           },
+          ReturnValues: 'ALL_NEW',
         }),
       ),
     );
+    return written?.Attributes as PaymentRecord | undefined;
   }
 
   async reopen(orderRef: string, paymentId: string, at: string): Promise<void> {

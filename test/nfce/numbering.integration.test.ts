@@ -22,27 +22,41 @@ afterAll(() => emulators?.close());
 
 describe('nNF per CNPJ and série', () => {
   it('numbers payments in sequence, per series, and a payment keeps its number on every retry', async () => {
-    expect(await numbering.reserve('p-1', '82373077000171', 1, fresh)).toEqual({ nNF: 1, ...fresh(1) });
-    expect(await numbering.reserve('p-2', '82373077000171', 1, fresh)).toEqual({ nNF: 2, ...fresh(2) });
-    expect(await numbering.reserve('p-3', '82373077000171', 2, fresh)).toEqual({ nNF: 1, ...fresh(1) });
-    const retry = await numbering.reserve('p-1', '82373077000171', 1, () => ({
+    expect(await numbering.reserve('p-1', '82373077000171', 1, false, fresh)).toEqual({ nNF: 1, ...fresh(1) });
+    expect(await numbering.reserve('p-2', '82373077000171', 1, false, fresh)).toEqual({ nNF: 2, ...fresh(2) });
+    expect(await numbering.reserve('p-3', '82373077000171', 2, false, fresh)).toEqual({ nNF: 1, ...fresh(1) });
+    const retry = await numbering.reserve('p-1', '82373077000171', 1, false, () => ({
       cNF: '99999999',
       dhEmi: '2030-01-01T00:00:00-03:00',
     }));
     expect(retry).toEqual({ nNF: 1, ...fresh(1) });
   });
 
+  it('a first attempt reads nothing before taking a number; two first attempts racing still end with one number and one gap', async () => {
+    const [a, b] = await Promise.all([
+      numbering.reserve('first', '44555666000173', 1, true, fresh),
+      numbering.reserve('first', '44555666000173', 1, true, fresh),
+    ]);
+    expect(a).toEqual(b);
+    const { Items = [] } = await db.send(new ScanCommand({ TableName: table }));
+    // Neither read first, so both took a number: the loser's is a gap, under the same payment.
+    expect(Items.find((i) => i.pk === 'NNF#44555666000173#1')!.lastNNF).toBe(2);
+    expect(
+      Items.filter((i) => String(i.pk).startsWith('GAP#NNF#44555666000173#1#')).map((g) => [g.nNF, g.paymentId, g.reason]),
+    ).toEqual([[a.nNF === 1 ? 2 : 1, 'first', 'race']]);
+  });
+
   it('fifty payments at once get fifty different numbers', async () => {
     const numbers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => numbering.reserve(`c-${i}`, '11222333000181', 1, fresh)),
+      Array.from({ length: 50 }, (_, i) => numbering.reserve(`c-${i}`, '11222333000181', 1, false, fresh)),
     );
     expect(numbers.map((n) => n.nNF).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
   it('two deliveries of one job racing: one number for the payment, the other recorded as a gap', async () => {
     const [a, b] = await Promise.all([
-      numbering.reserve('race', '33444555000172', 1, fresh),
-      numbering.reserve('race', '33444555000172', 1, fresh),
+      numbering.reserve('race', '33444555000172', 1, false, fresh),
+      numbering.reserve('race', '33444555000172', 1, false, fresh),
     ]);
     expect(a).toEqual(b);
     const { Items = [] } = await db.send(new ScanCommand({ TableName: table }));
@@ -58,7 +72,7 @@ describe('sends and withdrawals', () => {
   const at = '2026-11-29T12:00:00-03:00';
 
   it('a number whose sends never connected is withdrawn: a gap, and a retry takes a new number', async () => {
-    const { nNF } = await numbering.reserve('w-1', '11222333000181', 7, fresh);
+    const { nNF } = await numbering.reserve('w-1', '11222333000181', 7, false, fresh);
     await numbering.beginSend('w-1', 'a1', at);
     await numbering.notSent('w-1', 'a1');
     expect(await numbering.withdraw('w-1', 'never sent')).toBe(true);
@@ -68,12 +82,12 @@ describe('sends and withdrawals', () => {
       reason: 'never sent',
       paymentId: 'w-1',
     });
-    expect((await numbering.reserve('w-1', '11222333000181', 7, fresh)).nNF).toBe(nNF + 1);
+    expect((await numbering.reserve('w-1', '11222333000181', 7, false, fresh)).nNF).toBe(nNF + 1);
     await expect(numbering.beginSend('w-gone', 'a', at)).rejects.toThrow('the number of payment w-gone was withdrawn');
   });
 
   it('a send in flight, or one that crashed in flight, keeps the number: it may be authorized', async () => {
-    await numbering.reserve('w-2', '11222333000181', 7, fresh);
+    await numbering.reserve('w-2', '11222333000181', 7, false, fresh);
     await numbering.beginSend('w-2', 'a1', at);
     expect(await numbering.withdraw('w-2', 'never sent')).toBe(false);
     // The next attempt finds a1's mark (it died mid-call) and keeps it as sentAt, even if its own

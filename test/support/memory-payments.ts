@@ -52,14 +52,15 @@ export class MemoryPaymentStore implements PaymentStore {
 
   async startProcessing(orderRef: string, paymentId: string, at: string) {
     const current = this.items.get(orderRef);
-    if (current?.paymentId !== paymentId) return false;
+    if (current?.paymentId !== paymentId) return undefined;
     const restartable = (RESTARTABLE_FAILURES as readonly string[]).includes(current.result?.error?.code ?? '');
-    if (current.status === 'DONE' && !restartable) return false;
+    if (current.status === 'DONE' && !restartable) return undefined;
     current.status = 'PROCESSING';
     current.updatedAt = at;
     current.enqueuedAt ??= at;
+    current.processingAttempts = (current.processingAttempts ?? 0) + 1;
     delete current.enqueuePending;
-    return true;
+    return structuredClone(current);
   }
 
   async release(record: PaymentRecord) {
