@@ -56,6 +56,10 @@ export function archiveKey(integrationHubServiceId: string, id: string, at: Date
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** DynamoDB items stop at 400 KB; the index attributes and the encoding take their share. */
+export const MAX_RECORD_BYTES = 350_000;
+const recordBytes = (state: CieloOrderState) => Buffer.byteLength(JSON.stringify(state));
+
 /**
  * Archives, parses and applies one notification. Throws only when the archive or the order table
  * cannot be written (the delivery must then fail, so Cielo retries it); the verification job
@@ -97,19 +101,38 @@ export async function receiveNotification(
 
   let duplicate = false;
   let queue = false;
+  let tooLarge = false;
   const apply = async () =>
     updateOrder(deps.orders, integrationHubServiceId, notification.orderId, (current) => {
       duplicate = current?.notificationIds.includes(id) ?? false;
       queue = false;
+      tooLarge = false;
       const base = current ?? emptyOrder(integrationHubServiceId, notification.orderId, receivedAt);
       const next = duplicate ? structuredClone(base) : applyNotification(base, notification, id, new Date(now).toISOString());
       queue = markForVerification(next, now, deps.requeueAfterMs);
       if (duplicate && !queue) return undefined;
       next.updatedAt = receivedAt;
+      if (recordBytes(next) > MAX_RECORD_BYTES) {
+        // The items go first (the archive keeps them); an order still too large is not kept at all.
+        next.itemsOmitted = next.items.length;
+        next.items = [];
+        if (recordBytes(next) > MAX_RECORD_BYTES) {
+          tooLarge = true;
+          return undefined;
+        }
+      }
       return next;
     });
   // Both before the 200: the body kept as received, the state durable.
   await Promise.all([deps.archive.put(key, raw, 'application/json'), apply()]);
+  if (tooLarge) {
+    const reason = `order ${notification.orderId} is too large to keep (over ${MAX_RECORD_BYTES / 1000} KB without its items)`;
+    await deps.orders.recordUnreadable({ integrationHubServiceId, notificationId: id, reason, archiveKey: key, receivedAt });
+    deps.log.warn('Cielo notification archived but its order is too large to keep; flagged for an operator', {
+      notificationId: id,
+    });
+    return { kind: 'unreadable', notificationId: id, reason };
+  }
 
   let verification: 'queued' | 'not-queued' = 'not-queued';
   if (queue) {

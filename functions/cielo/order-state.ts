@@ -96,12 +96,20 @@ export interface CieloOrderState extends Omit<CieloOrderSnapshot, 'transactions'
   transactions: KeptTransaction[];
   verification: OrderVerification;
   invoice: InvoiceLink | null;
-  /** Internal: every distinct (status, updatedAt) seen; the history is derived from it. */
-  observations: (HistoryEntry & { previousStatus: CieloStatus | null })[];
-  /** Internal: which status notification the snapshot (number … items) came from: `at|rank|id`. */
-  snapshotKey: string | null;
-  /** Internal: per transaction and field, the version its value came from. */
+  /**
+   * Internal: every distinct (status, updatedAt) seen; the history is derived from it. `timed`:
+   * the notification had its own `updated_at` (a legacy one is dated when it arrived).
+   */
+  observations: (HistoryEntry & { previousStatus: CieloStatus | null; timed: boolean })[];
+  /** Internal: per order field (number … items), the status notification its value came from: `at|rank|id`. */
+  snapshotKeys: Record<string, string>;
+  /**
+   * Internal: per transaction (`tx:<id>`: an id such as `__proto__` never names a property of the
+   * object itself) and field, the version its value came from.
+   */
   fieldVersions: Record<string, Record<string, string>>;
+  /** Items left out because the order would not fit in one DynamoDB item (400 KB); the archive has them. */
+  itemsOmitted?: number;
   /** Notifications applied, most recent last (duplicates are recognised without a write). */
   notificationIds: string[];
   /** An operator should look: why (unreadable claims, contradictions, a cancellation after the NFC-e). */
@@ -151,7 +159,7 @@ export function emptyOrder(integrationHubServiceId: string, orderId: string, now
     },
     invoice: null,
     observations: [],
-    snapshotKey: null,
+    snapshotKeys: {},
     fieldVersions: {},
     notificationIds: [],
     attention: [],
@@ -179,9 +187,17 @@ export function transactionClaim(t: Pick<CieloTransaction, 'status' | 'transacti
   return `${t.status}|${t.transaction_type}|${t.amount}`;
 }
 
-/** A CONFIRMED PAYMENT moves money: it is verified before anything acts on it. */
+/** A CONFIRMED PAYMENT: money taken (an untyped transaction is a payment, as most are). */
 export function claimsPayment(t: Pick<CieloTransaction, 'status' | 'transaction_type'>): boolean {
   return t.status === 'CONFIRMED' && (t.transaction_type === 'PAYMENT' || t.transaction_type === null);
+}
+
+/**
+ * A CONFIRMED PAYMENT or CANCELLATION moves money, and a cancellation after the NFC-e calls for
+ * cancelling it: both are verified with the API before anything acts on them.
+ */
+export function claimsMoney(t: Pick<CieloTransaction, 'status' | 'transaction_type'>): boolean {
+  return claimsPayment(t) || (t.status === 'CONFIRMED' && t.transaction_type === 'CANCELLATION');
 }
 
 const TRANSACTION_FIELDS = [
@@ -204,7 +220,7 @@ const TRANSACTION_FIELDS = [
 function mergeTransaction(state: CieloOrderState, incoming: CieloTransaction, notificationId: string): void {
   const version = transactionVersion(incoming, notificationId);
   const existing = state.transactions.find((t) => t.id === incoming.id);
-  const versions = (state.fieldVersions[incoming.id] ??= {});
+  const versions = (state.fieldVersions[`tx:${incoming.id}`] ??= {});
   const merged: Record<string, unknown> = existing
     ? { ...existing }
     : { id: incoming.id, verification: { state: 'NOT_NEEDED', claim: '' } };
@@ -230,7 +246,7 @@ function mergeTransaction(state: CieloOrderState, incoming: CieloTransaction, no
   const kept = merged as unknown as KeptTransaction;
   const claim = transactionClaim(kept);
   if (kept.verification.claim !== claim) {
-    kept.verification = { state: claimsPayment(kept) ? 'PENDING' : 'NOT_NEEDED', claim };
+    kept.verification = { state: claimsMoney(kept) ? 'PENDING' : 'NOT_NEEDED', claim };
   }
   if (existing) state.transactions[state.transactions.indexOf(existing)] = kept;
   else state.transactions.push(kept);
@@ -239,7 +255,12 @@ function mergeTransaction(state: CieloOrderState, incoming: CieloTransaction, no
 
 /** History: the observations in time order, a repeated status folded into its first appearance. */
 function deriveHistory(state: CieloOrderState): void {
-  const sorted = [...state.observations].sort((a, b) => (observationKey(a) < observationKey(b) ? -1 : 1));
+  // A status without its own time (legacy) that ranks below one Cielo dated is a late notice of an
+  // earlier state: dated on arrival, it would move the order back.
+  const highestTimed = Math.max(-1, ...state.observations.filter((o) => o.timed).map((o) => statusRank(o.status)));
+  const sorted = state.observations
+    .filter((o) => o.timed || statusRank(o.status) >= highestTimed)
+    .sort((a, b) => (observationKey(a) < observationKey(b) ? -1 : 1));
   const history: HistoryEntry[] = [];
   for (const o of sorted) {
     if (history.at(-1)?.status !== o.status)
@@ -273,6 +294,7 @@ export function applyNotification(
       updatedAt: notification.at ?? receivedAt,
       notificationId: id,
       previousStatus: notification.previousStatus,
+      timed: notification.at !== null,
     };
     const same = state.observations.find((o) => o.status === observation.status && o.updatedAt === observation.updatedAt);
     if (!same) state.observations = [...state.observations, observation].slice(-OBSERVATIONS_KEPT);
@@ -282,10 +304,17 @@ export function applyNotification(
     deriveHistory(state);
 
     if (notification.order) {
+      // Field by field: a later notification's null (or empty item list) keeps what an earlier one said.
       const key = observationKey(observation);
-      if (state.snapshotKey === null || key > state.snapshotKey) {
-        const { number, reference, notes, price, remaining, items } = notification.order;
-        Object.assign(state, { number, reference, notes, price, remaining, items, snapshotKey: key });
+      const order = notification.order;
+      for (const field of ['number', 'reference', 'notes', 'price', 'remaining', 'items'] as const) {
+        const value = order[field];
+        if (value === null || (Array.isArray(value) && value.length === 0)) continue;
+        const held = state.snapshotKeys[field];
+        if (held === undefined || key > held) {
+          Object.assign(state, { [field]: value });
+          state.snapshotKeys[field] = key;
+        }
       }
       for (const t of notification.order.transactions) mergeTransaction(state, t, id);
     }
@@ -336,10 +365,19 @@ export function isOpen(state: Pick<CieloOrderState, 'status'>): boolean {
   return state.status !== null && !ENDED.includes(state.status);
 }
 
-/** A CONFIRMED CANCELLATION after the order's NFC-e: the NFC-e must be cancelled (issue 13 acts on it). */
+/**
+ * A CANCELLATION the API confirmed, after the order's NFC-e: the NFC-e must be cancelled (the
+ * NFC-e cancellation issue acts on it).
+ */
 export function cancellationAfterInvoice(state: CieloOrderState): KeptTransaction | undefined {
   if (!state.invoice?.key) return undefined;
-  return state.transactions.find((t) => t.transaction_type === 'CANCELLATION' && t.status === 'CONFIRMED');
+  return state.transactions.find((t) => t.transaction_type === 'CANCELLATION' && t.verification.state === 'CONFIRMED');
+}
+
+/** A payment the API confirmed at the LIO for an order the POS paid through Order Mesa: paid twice. */
+function paidTwice(state: CieloOrderState): KeptTransaction | undefined {
+  if (state.invoice?.via !== 'ORDER_MESA' || state.invoice.status === 'FAILED') return undefined;
+  return state.transactions.find((t) => claimsPayment(t) && t.verification.state === 'CONFIRMED');
 }
 
 /** What an operator must look at in this order, in words (empty when nothing). */
@@ -351,6 +389,15 @@ export function attentionOf(state: CieloOrderState): string[] {
     if (t.verification.state === 'CONTRADICTED') reasons.push(`transaction ${t.id} is contradicted by the Order Manager API`);
   if (state.invoice?.status === 'FAILED')
     reasons.push(`the NFC-e of this order failed: ${state.invoice.error ?? 'see the payment'}`);
+  const twice = paidTwice(state);
+  if (twice)
+    reasons.push(
+      `PAID_TWICE: the POS paid this order through Order Mesa (NFC-e ${state.invoice!.key ?? 'being issued'}) and the LIO took payment ${twice.id} too; refund one`,
+    );
+  if (state.itemsOmitted)
+    reasons.push(
+      `${state.itemsOmitted} items were not kept (the order exceeds what one record holds); the archived notification has them`,
+    );
   const cancellation = cancellationAfterInvoice(state);
   if (cancellation)
     reasons.push(

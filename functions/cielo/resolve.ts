@@ -25,6 +25,9 @@ export interface LinkDeps {
   now: () => Date;
 }
 
+/** What a Cielo order id looks like (notification.ts reads ids with the same rule). */
+const ORDER_ID = /^[\x21-\x7e]{1,100}$/;
+
 /** Open orders looked at per payment: far more than a store has tables. */
 const OPEN_ORDERS_READ = 1000;
 
@@ -69,13 +72,20 @@ export function cieloOrderLink(deps: LinkDeps): CieloOrderLink {
         record.orderKeyType === 'TABLE'
           ? tableOf(o.notes, setup.settings.tableRule) === table
           : o.number === key || o.reference === key || o.id === key;
-      let candidates = open.filter(matches);
+      // An order another payment invoiced (or is invoicing) is paid: not a candidate for this one.
+      const free = (o: CieloOrderState) => !o.invoice || o.invoice.status === 'FAILED' || o.invoice.paymentId === record.paymentId;
+      let candidates = open.filter((o) => matches(o) && free(o));
       if (candidates.length === 0 && record.orderKeyType !== 'TABLE') {
         const api = deps.api(setup.credentials);
         const found = [...(await api.findOrders({ reference: key })), ...(await api.findOrders({ number: key }))];
+        // The order's own id, which GET /orders cannot search by.
+        if (found.length === 0 && record.orderKeyType === 'ORDER_ID' && ORDER_ID.test(key)) {
+          const byId = await api.getOrder(key);
+          if (byId) found.push(byId);
+        }
         const unique = [...new Map(found.filter((o) => isOpen(o)).map((o) => [o.id, o])).values()];
         candidates = await Promise.all(unique.map((o) => remember(integration, o, deps)));
-        candidates = candidates.filter((o) => isOpen(o) && matches(o));
+        candidates = candidates.filter((o) => isOpen(o) && matches(o) && free(o));
       }
       if (candidates.length === 0) return undefined;
       if (candidates.length > 1) {

@@ -40,7 +40,7 @@ export type AttentionItem = { kind: 'order'; order: CieloOrderState } | ({ kind:
  * change at a time, but retries, the verifier and Order Mesa can meet on one order: each lost round
  * waits a random, growing while (jitter: the writers spread out) before reading again.
  */
-const MAX_ROUNDS = 12;
+const MAX_ROUNDS = 25;
 const backoff = (round: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(round, 6)));
 
 /**

@@ -4,7 +4,7 @@ import { CieloSetupProblem, type CieloConfig, type CieloCredentials } from './co
 import type { LioSaleOutcome } from './lio-sale.ts';
 import type { VerificationJob } from './notify.ts';
 import {
-  claimsPayment,
+  claimsMoney,
   needsVerification,
   PAID_PROGRESS,
   PAID_STATUSES,
@@ -23,8 +23,9 @@ import { updateOrder, type CieloOrders } from './store.ts';
  * - a PAID or CLOSED status is confirmed by an API status at or past it on the way to CLOSED (the
  *   API saying CLOSED confirms PAID); anything else (ENTERED, RE-ENTERED, CANCELED, no such order)
  *   contradicts it;
- * - a CONFIRMED PAYMENT is confirmed when the API lists the same transaction, CONFIRMED, of the
- *   same amount; its `authorization_code` is taken from the API (the NFC-e's cAut).
+ * - a CONFIRMED PAYMENT (or CANCELLATION) is confirmed when the API lists the same transaction,
+ *   CONFIRMED, of the same type and amount; its `authorization_code` is taken from the API (the
+ *   NFC-e's cAut).
  * A contradicted claim stays in the order, flagged with what each side said, and nothing acts on
  * it. An API that cannot answer (down, 5xx, 429, a timeout) leaves the claim PENDING: the job is
  * retried, and the sweep re-queues what stays pending; it never counts as a confirmation.
@@ -72,7 +73,12 @@ export function judge(
   for (const t of next.transactions) {
     if (t.verification.state !== 'PENDING') continue;
     const seen = api?.transactions.find((a) => a.id === t.id);
-    const same = seen && claimsPayment(seen) && (t.amount === null || seen.amount === t.amount);
+    // The same movement: CONFIRMED, of the same type (a payment or its cancellation) and amount.
+    const same =
+      seen &&
+      claimsMoney(seen) &&
+      (seen.transaction_type ?? 'PAYMENT') === (t.transaction_type ?? 'PAYMENT') &&
+      (t.amount === null || seen.amount === t.amount);
     if (same) {
       t.verification = { ...t.verification, state: 'CONFIRMED', authorization_code: seen.authorization_code };
     } else {

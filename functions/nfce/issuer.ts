@@ -343,6 +343,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     success: true,
     invoice: { chave: signed.chave, qrCode: signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },
     error: null,
+    ...(order.cieloOrderId ? { cieloOrderId: order.cieloOrderId } : {}),
   });
   deps.log.info('NFC-e authorized', { paymentId: record.paymentId, nNF: numbering.nNF, nProt: protocol.nProt });
   return 'authorized';

@@ -82,7 +82,7 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
           : `already has a different payment in progress (paymentId ${current.paymentId}); repeat that payment's request to follow it, or wait until it finishes`,
       );
     }
-    if (current?.result?.success) {
+    if (current?.result?.success && !current.result.cieloOrderId) {
       const invoice = current.result.invoice;
       return refuse(
         current,

@@ -38,6 +38,12 @@ export interface PaymentResult {
   success: boolean;
   invoice: StoredInvoice | null;
   error: { code: string; message: string } | null;
+  /**
+   * The Cielo order the tab came from, when the POS pushed none: the POS has no tab to push for the
+   * table's next order, so a paid Cielo tab does not refuse the next payment (the Cielo order
+   * paid is no longer a candidate for it).
+   */
+  cieloOrderId?: string;
 }
 
 export interface PaymentRecord {

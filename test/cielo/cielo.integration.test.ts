@@ -87,15 +87,15 @@ const PRICE = 800 + 450 * 5 + 250 * 2;
 let orders = 0;
 
 /** A DRAFT order, then placed (ENTERED): the LIO shows it. One second of Cielo time per step. */
-async function placedOrder(notes: string): Promise<string> {
+async function placedOrder(notes: string, items = ITEMS): Promise<string> {
   const n = ++orders;
   const { id } = await cieloApi('POST', '/orders', {
     number: `N${n}-${Date.now()}`,
     reference: `REF ${n}`,
     status: 'DRAFT',
     notes,
-    items: ITEMS,
-    price: PRICE,
+    items,
+    price: items.reduce((sum, i) => sum + i.unit_price * i.quantity, 0),
   });
   await stack.cielo.control.advance(1000);
   await cieloApi('PUT', `/orders/${id}?operation=place`);
@@ -239,7 +239,8 @@ describe('a sale cancelled at the LIO after its NFC-e', () => {
       transaction_type: 'CANCELLATION',
       status: 'CONFIRMED',
       amount: PRICE,
-      verification: { state: 'NOT_NEEDED' },
+      // A cancellation moves money too: the flag stands only once the API confirmed it.
+      verification: { state: 'CONFIRMED' },
     });
     const listed = await send(stack, 'GET', '/admin/cielo/attention', undefined, admin);
     expect(listed.body.attention.find((a: { order?: { id: string } }) => a.order?.id === id)).toMatchObject({
@@ -462,6 +463,37 @@ describe('Order Mesa payments for orders known from Cielo', () => {
     );
     expect(closed.invoice).toMatchObject({ key: answer.invoiceDetails.invoiceKey, via: 'ORDER_MESA' });
     expect(await lioPayments(id)).toEqual([]);
+  });
+
+  it("a table paid through its Cielo tab takes the table's next Cielo order: the paid one is no candidate", async () => {
+    const first = await placedOrder('Mesa 20');
+    const body = payment('20');
+    await post(stack, '/order/payment', body, token);
+    expect((await pollUntilFinished(stack, body, token)).body.success).toBe(true);
+    // The next customers at table 20; the first order is still ENTERED at Cielo (the POS paid it).
+    const items = [{ sku: '0000100', name: 'Agua mineral', unit_price: 250, quantity: 4, unit_of_measure: 'EACH' }];
+    const second = await placedOrder('Mesa 20', items);
+    const next = payment('20');
+    next.paymentObject.orderAmount = 10;
+    next.paymentObject.total = 10;
+    next.paymentObject.methods[0].value = 10;
+    expect((await post(stack, '/order/payment', next, token)).status).toBe(202);
+    const { body: answer } = await pollUntilFinished(stack, next, token);
+    expect(answer).toMatchObject({ success: true, error: null });
+    expect(await order(second)).toMatchObject({ invoice: { key: answer.invoiceDetails.invoiceKey, status: 'AUTHORIZED' } });
+    expect((await order(first)).invoice.key).not.toBe(answer.invoiceDetails.invoiceKey);
+    // The first payment's request still gets its own answer.
+    expect((await post(stack, '/order/payment', body, token)).body).toMatchObject({ success: true });
+  });
+
+  it('an ORDER_ID that is the Cielo order id, no notification brought it: looked up with the API by id', async () => {
+    stack.cielo.control.hold(true);
+    const id = await placedOrder('balcão 2');
+    stack.cielo.control.hold(false);
+    const body = { ...payment('x'), orderKeyType: 'ORDER_ID', orderKey: id };
+    await post(stack, '/order/payment', body, token);
+    expect((await pollUntilFinished(stack, body, token)).body.success).toBe(true);
+    expect(await order(id)).toMatchObject({ source: 'API', invoice: { status: 'AUTHORIZED', via: 'ORDER_MESA' } });
   });
 
   it('two open Cielo orders naming the same table: the payment ends success false naming both', async () => {

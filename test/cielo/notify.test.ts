@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { notificationId } from '../../functions/cielo/notification.ts';
-import { archiveKey, receiveNotification, type NotifyDeps, type VerificationJob } from '../../functions/cielo/notify.ts';
+import {
+  archiveKey,
+  MAX_RECORD_BYTES,
+  receiveNotification,
+  type NotifyDeps,
+  type VerificationJob,
+} from '../../functions/cielo/notify.ts';
 import { orderPk } from '../../functions/cielo/order-state.ts';
 import { saoPauloIso } from '../../functions/shared/time.ts';
 import { MemoryCieloOrders } from '../support/memory-cielo.ts';
@@ -426,5 +432,58 @@ describe('receiveNotification: 10,000 generated bodies', () => {
     expect(kinds.applied).toBeGreaterThan(1_000);
     expect(kinds.duplicate).toBeGreaterThan(0);
     expect(kinds.unreadable).toBeGreaterThan(1_000);
+  });
+});
+
+describe('receiveNotification: orders larger than one record holds', () => {
+  const longText = (i: number) => `${String(i).padStart(4, '0')} ${'x'.repeat(400)}`;
+
+  it('keeps the status and transactions, leaves the items out and flags it (the archive has them)', async () => {
+    const t = setup();
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      sku: `S${i}`,
+      name: longText(i),
+      unit_price: 100,
+      quantity: 1,
+      unit_of_measure: 'EACH',
+    }));
+    const body = JSON.stringify({
+      id: 'big-1',
+      status: 'ENTERED',
+      updated_at: '2026-03-02T13:00:00Z',
+      notes: 'Mesa 9',
+      price: 100_000,
+      items,
+    });
+    expect(await t.receive(body)).toMatchObject({ kind: 'applied', orderId: 'big-1' });
+    const state = (await t.orders.get(INTEGRATION, 'big-1'))!;
+    expect(state).toMatchObject({ status: 'ENTERED', notes: 'Mesa 9', price: 100_000, items: [], itemsOmitted: 1000 });
+    expect(state.attention).toEqual([
+      '1000 items were not kept (the order exceeds what one record holds); the archived notification has them',
+    ]);
+    expect(Buffer.byteLength(JSON.stringify(state))).toBeLessThan(MAX_RECORD_BYTES);
+    expect([...t.archive.values()].map((a) => a.body.toString())).toEqual([body]);
+  });
+
+  it('an order still too large without its items is archived and flagged, never a failure', async () => {
+    const t = setup();
+    const transactions = Array.from({ length: 800 }, (_, i) => ({
+      id: `t-${i}`,
+      status: 'PENDING',
+      amount: 1,
+      description: longText(i),
+      external_id: longText(i),
+      number: longText(i),
+    }));
+    const body = JSON.stringify({ id: 'big-2', status: 'ENTERED', updated_at: '2026-03-02T13:00:00Z', transactions });
+    const outcome = await t.receive(body);
+    expect(outcome).toEqual({
+      kind: 'unreadable',
+      notificationId: expect.any(String),
+      reason: 'order big-2 is too large to keep (over 350 KB without its items)',
+    });
+    expect(t.orders.unreadable.map((u) => u.reason)).toEqual([outcome.kind === 'unreadable' ? outcome.reason : '']);
+    expect(await t.orders.get(INTEGRATION, 'big-2')).toBeUndefined();
+    expect(t.archive.size).toBe(1);
   });
 });

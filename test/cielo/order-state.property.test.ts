@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { notificationId, parseNotification, type Notification } from '../../functions/cielo/notification.ts';
 import {
   applyNotification,
+  attentionOf,
   emptyOrder,
   needsVerification,
   type CieloOrderState,
@@ -383,7 +384,8 @@ function expectedTransaction(t: Transaction, l: Life): KeptTransaction {
     card: { brand: t.brand, mask: t.mask },
     updated_at: updatedAt,
     verification: {
-      state: confirmed && t.type === 'PAYMENT' ? 'PENDING' : 'NOT_NEEDED',
+      // A confirmed payment or cancellation moves money: verified before anything acts on it.
+      state: confirmed ? 'PENDING' : 'NOT_NEEDED',
       claim: `${status}|${t.type}|${t.amount}`,
     },
   };
@@ -439,19 +441,26 @@ describe('Cielo order state: any delivery order, any number of times', () => {
           expect(once.history[i]!.updatedAt >= once.history[i - 1]!.updatedAt).toBe(true);
         expect(new Set(once.history.map((h) => h.notificationId)).size).toBe(l.changes.length);
 
-        expect(once.items).toEqual(expectedItems(last.snapshot));
-        expect(once.number).toBe(last.snapshot.number);
-        expect(once.reference).toBe(last.snapshot.reference);
-        expect(once.notes).toBe(last.snapshot.notes);
-        expect(once.price).toBe(last.snapshot.price);
-        expect(once.remaining).toBe(last.snapshot.remaining);
+        // Each order field is the latest snapshot's that had a value (a later null, or an empty item
+        // list, keeps the earlier value).
+        const latest = <T>(pick: (snap: Snapshot) => T, said: (value: T) => boolean = (v) => v !== null) =>
+          [...l.changes]
+            .reverse()
+            .map((c) => pick(c.snapshot))
+            .find(said);
+        expect(once.items).toEqual(
+          expectedItems([...l.changes].reverse().find((c) => expectedItems(c.snapshot).length > 0)?.snapshot ?? last.snapshot),
+        );
+        expect(once.number).toBe(latest((snap) => snap.number) ?? null);
+        expect(once.reference).toBe(latest((snap) => snap.reference) ?? null);
+        expect(once.notes).toBe(latest((snap) => snap.notes) ?? null);
+        expect(once.price).toBe(latest((snap) => snap.price) ?? null);
+        expect(once.remaining).toBe(latest((snap) => snap.remaining) ?? null);
         const transactions = [...l.transactions].sort((a, b) => (a.id < b.id ? -1 : 1)).map((t) => expectedTransaction(t, l));
         expect(once.transactions).toEqual(transactions);
 
         const claimsMoney =
-          last.status === 'PAID' ||
-          last.status === 'CLOSED' ||
-          l.transactions.some((t) => t.confirmedAt !== null && t.type === 'PAYMENT');
+          last.status === 'PAID' || last.status === 'CLOSED' || l.transactions.some((t) => t.confirmedAt !== null);
         expect(needsVerification(once)).toBe(claimsMoney);
         expect(needsVerification(thrice)).toBe(claimsMoney);
       }),
@@ -547,7 +556,7 @@ describe('Cielo order state: exact cases', () => {
     // No updated_at: it is dated when it arrived.
     expect(state.history).toEqual([{ status: 'PAID', updatedAt: RECEIVED_AT, notificationId: idOf(legacy) }]);
     expect(state.observations).toEqual([
-      { status: 'PAID', updatedAt: RECEIVED_AT, notificationId: idOf(legacy), previousStatus: 'ENTERED' },
+      { status: 'PAID', updatedAt: RECEIVED_AT, notificationId: idOf(legacy), previousStatus: 'ENTERED', timed: false },
     ]);
   });
 
@@ -632,5 +641,114 @@ describe('Cielo order state: exact cases', () => {
         payment_fields: { primary_product_name: 'CREDITO', secondary_product_name: 'A VISTA', number_of_quotas: 0 },
       });
     }
+  });
+});
+
+describe('Cielo order state: what a reviewer tried', () => {
+  it('transaction ids that name Object properties (__proto__, toString) stay data: no prototype is touched', () => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    const proto = JSON.stringify({ id: 'n', order_id: ORDER, trasaction: { id: '__proto__', status: 'CONFIRMED', amount: 1 } });
+    const named = JSON.stringify({ id: 'n', order_id: ORDER, trasaction: { id: 'toString', status: 'CONFIRMED', amount: 100 } });
+    const state = applyAll([proto, named]);
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(({} as Record<string, unknown>).status).toBeUndefined();
+    expect(state.transactions.map((t) => [t.id, t.amount])).toEqual([
+      ['__proto__', 1],
+      ['toString', 100],
+    ]);
+    // Another order's `toString` keeps its own amount.
+    expect(applyAll([named]).transactions.map((t) => t.amount)).toEqual([100]);
+  });
+
+  it('a later notification with nulls (or no items) keeps the order’s number, notes, price and items', () => {
+    const entered = JSON.stringify({
+      id: ORDER,
+      status: 'ENTERED',
+      updated_at: '2026-03-02T13:00:00Z',
+      number: '55',
+      reference: 'R55',
+      notes: 'Mesa 55',
+      price: 800,
+      remaining: 800,
+      items: [{ sku: '1', name: 'Suco', unit_price: 800, quantity: 1, unit_of_measure: 'EACH' }],
+    });
+    const reentered = JSON.stringify({
+      id: ORDER,
+      status: 'RE-ENTERED',
+      updated_at: '2026-03-02T13:05:00Z',
+      number: null,
+      reference: null,
+      notes: null,
+      price: null,
+      remaining: 0,
+      items: null,
+    });
+    for (const order of [
+      [entered, reentered],
+      [reentered, entered],
+    ]) {
+      const state = applyAll(order);
+      expect([state.status, state.number, state.reference, state.notes, state.price, state.remaining]).toEqual([
+        'RE-ENTERED',
+        '55',
+        'R55',
+        'Mesa 55',
+        800,
+        0,
+      ]);
+      expect(state.items.map((i) => i.sku)).toEqual(['1']);
+    }
+  });
+
+  it('a legacy STATUS_CHANGED (no updated_at) for an earlier status does not move a dated order back', () => {
+    const paid = status('PAID', '2026-03-01T10:00:02Z');
+    const lateLegacy = JSON.stringify({
+      order_id: ORDER,
+      type: 'STATUS_CHANGED',
+      status: { old: 'DRAFT', new_status: 'ENTERED' },
+    });
+    for (const order of [
+      [paid, lateLegacy],
+      [lateLegacy, paid],
+    ]) {
+      const state = applyAll(order);
+      expect(state.status).toBe('PAID');
+      expect(state.history.map((h) => h.status)).toEqual(['PAID']);
+    }
+    // A later status it does not rank below still counts (RE-ENTERED after PAID).
+    const reentered = JSON.stringify({
+      order_id: ORDER,
+      type: 'STATUS_CHANGED',
+      status: { old: 'PAID', new_status: 'RE_ENTERED' },
+    });
+    expect(applyAll([paid, reentered]).status).toBe('RE-ENTERED');
+  });
+
+  it('a CONFIRMED CANCELLATION is a claim too: it flags the NFC-e for cancellation only once the API confirmed it', () => {
+    const cancel = txBody({ id: 't-9', status: 'CONFIRMED', transaction_type: 'CANCELLATION', amount: '2500' });
+    const state = {
+      ...applyAll([cancel]),
+      invoice: { paymentId: 'p', via: 'LIO' as const, status: 'AUTHORIZED' as const, key: 'K', error: null },
+    };
+    expect(state.transactions[0]!.verification.state).toBe('PENDING');
+    expect(needsVerification(state)).toBe(true);
+    expect(attentionOf(state)).toEqual([]);
+    state.transactions[0]!.verification.state = 'CONFIRMED';
+    expect(attentionOf(state)).toEqual([
+      'NFCE_CANCELLATION: transaction t-9 cancelled the sale whose NFC-e K was authorized; the NFC-e must be cancelled',
+    ]);
+  });
+
+  it('paid by the POS through Order Mesa and at the LIO too: flagged PAID_TWICE once the LIO payment is confirmed', () => {
+    const payment = txBody({ status: 'CONFIRMED' });
+    const state = {
+      ...applyAll([payment]),
+      invoice: { paymentId: 'p', via: 'ORDER_MESA' as const, status: 'AUTHORIZED' as const, key: 'K', error: null },
+    };
+    expect(attentionOf(state)).toEqual([]);
+    state.transactions[0]!.verification.state = 'CONFIRMED';
+    expect(attentionOf(state)).toEqual([
+      'PAID_TWICE: the POS paid this order through Order Mesa (NFC-e K) and the LIO took payment t-1 too; refund one',
+    ]);
   });
 });
