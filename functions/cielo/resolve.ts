@@ -73,7 +73,8 @@ export function cieloOrderLink(deps: LinkDeps): CieloOrderLink {
           ? tableOf(o.notes, setup.settings.tableRule) === table
           : o.number === key || o.reference === key || o.id === key;
       // An order another payment invoiced (or is invoicing) is paid: not a candidate for this one.
-      const free = (o: CieloOrderState) => !o.invoice || o.invoice.status === 'FAILED' || o.invoice.paymentId === record.paymentId;
+      const free = (o: CieloOrderState) =>
+        !o.invoice || o.invoice.status === 'FAILED' || o.invoice.paymentId === record.paymentId;
       let candidates = open.filter((o) => matches(o) && free(o));
       if (candidates.length === 0 && record.orderKeyType !== 'TABLE') {
         const api = deps.api(setup.credentials);

@@ -55,7 +55,21 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
   });
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const current = await deps.store.get(ref);
+    let current: PaymentRecord | undefined;
+    if (round === 0) {
+      // Most requests are an order's first payment: written before anything is read (one write and
+      // one send on the request path). A slot already taken answers with what it holds (in AWS), or
+      // is read, and the request is decided as below.
+      const record = newRecord(payment, ref, print, correlationId, deps.now(), undefined);
+      const first = await deps.store.create(record);
+      if (first.written) {
+        await sendJob(record, deps);
+        return { kind: 'accepted', record };
+      }
+      current = first.current ?? (await deps.store.get(ref));
+    } else {
+      current = await deps.store.get(ref);
+    }
 
     if (current?.fingerprint === print) {
       if (current.status === 'DONE') {
@@ -99,7 +113,7 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
 
     const record = newRecord(payment, ref, print, correlationId, deps.now(), replaced);
     if (current) await deps.store.archive(current);
-    if (await deps.store.create(record, current?.paymentId)) {
+    if ((await deps.store.create(record, current?.paymentId)).written) {
       await sendJob(record, deps);
       return { kind: 'accepted', record };
     }

@@ -6,6 +6,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tables } from '../../lib/manifest.ts';
 import { unlessConditionFails } from '../shared/conditional.ts';
 import { PENDING, RESTARTABLE_FAILURES, type PaymentRecord, type PaymentResult } from './record.ts';
@@ -13,10 +15,11 @@ import { PENDING, RESTARTABLE_FAILURES, type PaymentRecord, type PaymentResult }
 export interface PaymentStore {
   get(orderRef: string): Promise<PaymentRecord | undefined>;
   /**
-   * Writes a new payment into the order's slot. `replacing` names the finished payment it
-   * replaces; false when another writer got there first (re-read and decide again).
+   * Writes a new payment into the order's slot: an empty one, or (`replacing`) the one holding that
+   * finished payment. When the slot is not as expected nothing is written, and what it holds comes
+   * back when the store can tell without another read (DynamoDB's ALL_OLD on a refused write).
    */
-  create(record: PaymentRecord, replacing?: string): Promise<boolean>;
+  create(record: PaymentRecord, replacing?: string): Promise<{ written: true } | { written: false; current?: PaymentRecord }>;
   /** Copies a finished payment to `PAYMENT#<paymentId>` before its slot is reused. */
   archive(record: PaymentRecord): Promise<void>;
   /** Records that a POS read the finished payment's answer; once. */
@@ -66,9 +69,12 @@ export class DynamoPaymentStore implements PaymentStore {
     return Item as PaymentRecord | undefined;
   }
 
-  async create(record: PaymentRecord, replacing?: string): Promise<boolean> {
-    return conditionally(() =>
-      this.db.send(
+  async create(
+    record: PaymentRecord,
+    replacing?: string,
+  ): Promise<{ written: true } | { written: false; current?: PaymentRecord }> {
+    try {
+      await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: record,
@@ -79,9 +85,16 @@ export class DynamoPaymentStore implements PaymentStore {
                 ExpressionAttributeValues: { ':replacing': replacing, ':done': 'DONE' },
               }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      ),
-    );
+      );
+      return { written: true };
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      // The document client does not unmarshall an error's item (and the local emulator sends none).
+      const { Item } = error as ConditionalCheckFailedException;
+      return { written: false, ...(Item ? { current: unmarshall(Item) as PaymentRecord } : {}) };
+    }
   }
 
   async archive(record: PaymentRecord): Promise<void> {

@@ -288,7 +288,10 @@ describe('a job that never reached the queue', () => {
 
     // The issuer starting it confirms the job arrived: further polls send nothing more.
     const payments = new DynamoPaymentStore(stack.documents, stack.env[envName.table('payments')]!);
-    expect(await payments.startProcessing(record!.pk, record!.paymentId, '2026-11-30T10:00:00.000-03:00')).toMatchObject({ status: 'PROCESSING', processingAttempts: 1 });
+    expect(await payments.startProcessing(record!.pk, record!.paymentId, '2026-11-30T10:00:00.000-03:00')).toMatchObject({
+      status: 'PROCESSING',
+      processingAttempts: 1,
+    });
     expect(await slot(body)).toMatchObject({ status: 'PROCESSING', enqueuedAt: '2026-11-30T10:00:00.000-03:00' });
     expect((await slot(body))!.enqueuePending).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 400));

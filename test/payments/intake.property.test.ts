@@ -94,7 +94,15 @@ async function run(actions: Action[]) {
     }
   }
 
-  expect(jobs.map((j) => j.paymentId)).toEqual(accepted.map((a) => a.paymentId));
+  // Every accepted payment has its job and no job names anything else; a job the issuer has not
+  // started within the stale period is sent again (the issuer skips the duplicate).
+  expect([...new Set(jobs.map((j) => j.paymentId))].sort()).toEqual(accepted.map((a) => a.paymentId).sort());
+  // Each send is one claim on the record: its enqueueAttempts count them exactly.
+  const slot = await store.get(ref);
+  for (const { paymentId } of accepted) {
+    const record = slot?.paymentId === paymentId ? slot : await store.getArchived(paymentId);
+    expect(jobs.filter((j) => j.paymentId === paymentId).length).toBe(record!.enqueueAttempts);
+  }
   for (let t = 0; t <= tab; t++) expect(successes.filter((s) => s.tab === t).length).toBeLessThanOrEqual(1);
 }
 

@@ -15,8 +15,9 @@ export class MemoryPaymentStore implements PaymentStore {
   async create(record: PaymentRecord, replacing?: string) {
     const current = this.items.get(record.pk);
     const allowed = replacing ? current?.paymentId === replacing && current.status === 'DONE' : !current;
-    if (allowed) this.items.set(record.pk, structuredClone(record));
-    return allowed;
+    if (!allowed) return { written: false as const, ...(current ? { current: structuredClone(current) } : {}) };
+    this.items.set(record.pk, structuredClone(record));
+    return { written: true as const };
   }
 
   async archive(record: PaymentRecord) {
