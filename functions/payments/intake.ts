@@ -58,8 +58,8 @@ export async function takePayment(payment: ValidPayment, correlationId: string, 
     let current: PaymentRecord | undefined;
     if (round === 0) {
       // Most requests are an order's first payment: written before anything is read (one write and
-      // one send on the request path). A slot already taken answers with what it holds (in AWS), or
-      // is read, and the request is decided as below.
+      // one send on the request path). A slot already taken answers with what it holds (DynamoDB's
+      // ALL_OLD on the refused write; read when a store cannot say), and the request is decided below.
       const record = newRecord(payment, ref, print, correlationId, deps.now(), undefined);
       const first = await deps.store.create(record);
       if (first.written) {

@@ -91,7 +91,7 @@ export class DynamoPaymentStore implements PaymentStore {
       return { written: true };
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      // The document client does not unmarshall an error's item (and the local emulator sends none).
+      // The document client does not unmarshall an error's item.
       const { Item } = error as ConditionalCheckFailedException;
       return { written: false, ...(Item ? { current: unmarshall(Item) as PaymentRecord } : {}) };
     }
