@@ -162,7 +162,13 @@ export function createMeter(): Meter {
         } catch (error) {
           if (counting) {
             tally.add(`${service} ${operation}`);
-            if ((error as Error).name === 'ConditionalCheckFailedException') tally.conditionalFailures += 1;
+            if ((error as Error).name === 'ConditionalCheckFailedException') {
+              tally.conditionalFailures += 1;
+              // DynamoDB charges a refused write as a write (the emulator reports no capacity for it):
+              // one unit per KB of the item sent, at least one.
+              const item = (args.input as { Item?: unknown }).Item;
+              tally.writeUnits += Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(item ?? {})) / 1024));
+            }
           }
           throw error;
         }
