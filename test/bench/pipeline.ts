@@ -69,6 +69,15 @@ try {
   for (const key of meteredKeys) {
     if ((await call('PUT', `/orders/TABLE/${key}`, order)) !== 201) throw new Error('order refused');
   }
+  // Unmeasured first: one sale per POS warms the containers' caches (the A1 certificate, the SDK's
+  // connections), whose first use the cold-start section measures on its own.
+  const WARMUP = 4;
+  for (let i = 0; i < WARMUP; i++) {
+    if ((await call('PUT', `/orders/TABLE/${runId}-warm-${i}`, order)) !== 201) throw new Error('order refused');
+  }
+  await Promise.all(
+    Array.from({ length: WARMUP }, (_, i) => payUntilFinished({ ...seedPayment(), orderKey: `${runId}-warm-${i}` })),
+  );
   const sample = await measure('POST → 200 minus the SEFAZ delay', PAYMENTS, 4, async (i) => {
     const key = `${runId}-${i}`;
     await payUntilFinished({ ...seedPayment(), orderKey: key });
@@ -100,10 +109,10 @@ try {
   );
   const overhead = (ms: number) => (ms - SEFAZ_DELAY_MS).toFixed(1).padStart(6);
   console.log(
-    `\nPayment → authorized NFC-e, ${PAYMENTS} payments, 4 POS at once, SEFAZ delay ${SEFAZ_DELAY_MS} ms (polls every ${POLL_MS} ms)`,
+    `\nPayment → authorized NFC-e, ${PAYMENTS} payments, 4 POS at once, SEFAZ delay ${SEFAZ_DELAY_MS} ms (polls every ${POLL_MS} ms), after ${WARMUP} unmeasured`,
   );
   console.log(
-    `  pipeline overhead beyond SEFAZ         p50 ${overhead(sample.p50)} ms   p99 ${overhead(sample.p99)} ms   (${sample.perSecond.toFixed(1)} payments/s)`,
+    `  pipeline overhead beyond SEFAZ         p50 ${overhead(sample.p50)} ms   p99 ${overhead(sample.p99)} ms   (${sample.perSecond.toFixed(1)} payments/s; p99 / p50 ${(Number(overhead(sample.p99)) / Number(overhead(sample.p50))).toFixed(1)}, targets p50 ≤ 150 ms, ratio ≤ 3)`,
   );
   const pickUps = meter.pickUpMs.slice(0, PAYMENTS).sort((a, b) => a - b);
   const pickUpAt = (q: number) => pickUps[Math.min(pickUps.length - 1, Math.floor(q * pickUps.length))] ?? NaN;
