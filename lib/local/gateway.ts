@@ -26,7 +26,7 @@ export interface GatewayOptions {
   partnerBurstLimit?: number;
 }
 
-const STAGE = 'v1';
+export const STAGE = 'v1';
 /** API Gateway's own payload limit; the handlers enforce the much smaller contract limit. */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 /**
@@ -114,7 +114,7 @@ async function handle(
       queryStringParameters: query(url),
       multiValueQueryStringParameters: null,
       stageVariables: null,
-      requestContext: requestContext(match.route, url, requestId, req),
+      requestContext: requestContext(requestFacts(match.route, url, requestId, req)),
     });
     if (!auth) return refuse(req, res, gatewayErrors.unauthorized.statusCode, gatewayErrorBody(gatewayErrors.unauthorized));
     if (!policyAllows(auth.policyDocument, methodArn))
@@ -135,7 +135,7 @@ async function handle(
     multiValueQueryStringParameters: null,
     pathParameters: match.params,
     stageVariables: null,
-    requestContext: { ...requestContext(match.route, url, requestId, req), authorizer },
+    requestContext: { ...requestContext(requestFacts(match.route, url, requestId, req)), authorizer },
     // The REST API declares binaryMediaTypes ['*/*'], so API Gateway hands every body over as
     // base64, text or not; the handlers decode it (and refuse what is not UTF-8) themselves.
     body: body.length === 0 ? null : body.toString('base64'),
@@ -226,22 +226,50 @@ function globMatches(pattern: string, value: string): boolean {
   return new RegExp(`^${source}$`).test(value);
 }
 
-function requestContext(route: Route, url: URL, requestId: string, req: IncomingMessage) {
+function requestFacts(route: Route, url: URL, requestId: string, req: IncomingMessage): RequestFacts {
+  return {
+    resourceId: route.name,
+    method: route.method,
+    resourcePath: route.path,
+    path: url.pathname,
+    requestId,
+    protocol: `HTTP/${req.httpVersion}`,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    userAgent: req.headers['user-agent'] ?? null,
+  };
+}
+
+/** What a proxy event's `requestContext` says of a request (the authorizer's context is added apart). */
+export interface RequestFacts {
+  /** The function serving the route (API Gateway's resource id stands in). */
+  resourceId: string;
+  method: string;
+  /** The route's template (`/cielo/notifications/{secret}`) and the request's own path. */
+  resourcePath: string;
+  path: string;
+  requestId: string;
+  protocol: string;
+  sourceIp: string;
+  userAgent: string | null;
+}
+
+/** An API Gateway REST proxy event's `requestContext`, as the stage `v1` gives it. */
+export function requestContext(facts: RequestFacts) {
   return {
     accountId: '000000000000',
     apiId: 'local',
     authorizer: undefined,
-    protocol: `HTTP/${req.httpVersion}`,
-    httpMethod: route.method,
-    path: `/${STAGE}${url.pathname}`,
+    protocol: facts.protocol,
+    httpMethod: facts.method,
+    path: `/${STAGE}${facts.path}`,
     stage: STAGE,
-    requestId,
+    requestId: facts.requestId,
     requestTimeEpoch: Date.now(),
-    resourceId: route.name,
-    resourcePath: route.path,
+    resourceId: facts.resourceId,
+    resourcePath: facts.resourcePath,
     identity: {
-      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-      userAgent: req.headers['user-agent'] ?? null,
+      sourceIp: facts.sourceIp,
+      userAgent: facts.userAgent,
       accessKey: null,
       accountId: null,
       apiKey: null,

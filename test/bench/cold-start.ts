@@ -24,7 +24,7 @@ import { build, type Format, type Metafile } from 'esbuild';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { CIELO_PARTNER } from '../../functions/cielo/partner.ts';
 import { BUNDLING, PROJECT_ROOT } from '../../lib/constructs/service-function.ts';
-import { policyAllows } from '../../lib/local/gateway.ts';
+import { policyAllows, requestContext as gatewayRequestContext, STAGE } from '../../lib/local/gateway.ts';
 import { lambdaContext } from '../../lib/local/invoke.ts';
 import { envName, functions, type FunctionName, type FunctionSpec } from '../../lib/manifest.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
@@ -34,7 +34,6 @@ import { benchStack } from './harness.ts';
 const SAMPLES = Number(process.env.BENCH_COLD_SAMPLES ?? 5);
 /** Issue 14: at most 1 MB of code per function. */
 const LIMIT_BYTES = 1024 * 1024;
-const STAGE = 'v1';
 const esbuildFormat: Record<OutputFormat, Format> = { [OutputFormat.CJS]: 'cjs', [OutputFormat.ESM]: 'esm' };
 
 /**
@@ -304,37 +303,18 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The proxy event's requestContext as the local gateway builds it. */
 function requestContext(name: string, method: string, resourcePath: string, path: string) {
-  return {
-    accountId: '000000000000',
-    apiId: 'local',
-    authorizer: undefined,
-    protocol: 'HTTP/1.1',
-    httpMethod: method,
-    path: `/${STAGE}${path}`,
-    stage: STAGE,
-    requestId: randomUUID(),
-    requestTimeEpoch: Date.now(),
+  return gatewayRequestContext({
     resourceId: name,
+    method,
     resourcePath,
-    identity: {
-      sourceIp: '127.0.0.1',
-      userAgent: 'cold-start-bench',
-      accessKey: null,
-      accountId: null,
-      apiKey: null,
-      apiKeyId: null,
-      caller: null,
-      clientCert: null,
-      cognitoAuthenticationProvider: null,
-      cognitoAuthenticationType: null,
-      cognitoIdentityId: null,
-      cognitoIdentityPoolId: null,
-      principalOrgId: null,
-      user: null,
-      userArn: null,
-    },
-  };
+    path,
+    requestId: randomUUID(),
+    protocol: 'HTTP/1.1',
+    sourceIp: '127.0.0.1',
+    userAgent: 'cold-start-bench',
+  });
 }
 
 function kib(bytes: number): string {

@@ -8,13 +8,11 @@ import { archiveKey } from '../../functions/cielo/notify.ts';
 import { applyNotification, emptyOrder, type CieloOrderState } from '../../functions/cielo/order-state.ts';
 import { notificationId, parseNotification } from '../../functions/cielo/notification.ts';
 import { CIELO_PARTNER } from '../../functions/cielo/partner.ts';
-import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { envName } from '../../lib/manifest.ts';
 import { provisionCielo } from '../../lib/local/cielo.ts';
-import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { demoCatalog, demoEmitter, SCHEMAS } from '../support/nfce.ts';
+import { provisionDemoFiscal, SCHEMAS } from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
 import { issueToken, pollUntilFinished, post, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
@@ -29,7 +27,6 @@ let token: string;
 let admin: string;
 let secret: string;
 const credentials = { clientId: 'client-test', accessToken: 'token-test', merchantId: 'merchant-test' };
-const password = 'senha-teste';
 
 beforeAll(async () => {
   stack = await startTestRuntime({
@@ -44,14 +41,7 @@ beforeAll(async () => {
   const integrations = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
   admin = await integrations.issueAdminToken('ops');
   secret = await integrations.issuePartnerSecret(await integrations.ensure(SEED_INTEGRATION, 'test'), CIELO_PARTNER);
-  const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
-    integrationHubServiceId: SEED_INTEGRATION,
-    emitter: demoEmitter(),
-    catalog: demoCatalog(),
-    pfx: createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password }),
-    password,
-  });
-  stack.registerCsc(emitter.cnpj, emitter.csc);
+  await provisionDemoFiscal(stack, SEED_INTEGRATION);
   await provisionCielo(stack.documents, stack.env, {
     integrationHubServiceId: SEED_INTEGRATION,
     credentials,

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
-import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { envName, queues } from '../../lib/manifest.ts';
-import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { demoCatalog, demoEmitter } from '../support/nfce.ts';
+import { provisionDemoFiscal } from '../support/nfce.ts';
 import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime, pollUntilFinished } from '../support/runtime.ts';
 
 /**
@@ -16,20 +14,12 @@ import { issueToken, post, SEED_INTEGRATION, send, startTestRuntime, pollUntilFi
 let stack: LocalRuntime;
 let token: string;
 let admin: string;
-const password = 'senha-teste';
 
 beforeAll(async () => {
   stack = await startTestRuntime({ env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1' } });
   token = await issueToken(stack, SEED_INTEGRATION);
   admin = await new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!).issueAdminToken('ops');
-  const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
-    integrationHubServiceId: SEED_INTEGRATION,
-    emitter: demoEmitter(),
-    catalog: demoCatalog(),
-    pfx: createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password }),
-    password,
-  });
-  stack.registerCsc(emitter.cnpj, emitter.csc);
+  await provisionDemoFiscal(stack, SEED_INTEGRATION);
 });
 afterAll(() => stack?.close());
 

@@ -7,6 +7,8 @@ import { createTestA1, openA1 } from '../../functions/nfce/pkcs12.ts';
 import { buildDocument, type NfceInput, type OrderItem } from '../../functions/nfce/document.ts';
 import { catalogSchema, emitterSchema, type Catalog, type Emitter } from '../../functions/nfce/fiscal.ts';
 import { validatePaymentRequest, type PaymentRequest } from '../../functions/payments/request.ts';
+import { provisionFiscal } from '../../lib/local/fiscal.ts';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture } from './fixtures.ts';
 
 export const SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010e_v1.01');
@@ -123,3 +125,20 @@ export const orderItems = (count: number) => Array.from({ length: count }, (_, i
 /** Σ quantity × unitPrice, rounded per item (centavos), computed apart from the builder. */
 export const itemsTotal = (list: OrderItem[]) =>
   list.reduce((sum, i) => sum + Math.round((i.quantity * i.unitPrice) / 10_000), 0);
+
+/**
+ * The seed store's fiscal setup on a test stack: the demo emitter and catalog with a self-signed
+ * A1 (ALBINO LTDA), its CSC registered with the SEFAZ simulator. Returns the emitter.
+ */
+export async function provisionDemoFiscal(stack: LocalRuntime, integrationHubServiceId: string): Promise<Emitter> {
+  const password = 'senha-teste';
+  const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
+    integrationHubServiceId,
+    emitter: demoEmitter(),
+    catalog: demoCatalog(),
+    pfx: createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password }),
+    password,
+  });
+  stack.registerCsc(emitter.cnpj, emitter.csc);
+  return emitter;
+}
