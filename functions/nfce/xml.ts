@@ -72,8 +72,7 @@ export function signNfce(document: NfceDocument, signer: Signer): SignedNfce {
   infNFe.setAttribute('Id', `NFe${document.chave}`);
   renderInfNFe(b, infNFe, document);
 
-  const canonical = c14n.process(infNFe, {}).toString();
-  const digestValue = createHash('sha1').update(canonical, 'utf8').digest('base64');
+  const digestValue = digestOf(infNFe);
 
   const { emitter, chave, tpAmb } = document;
   const qrCode = qrCodeV2(emitter.urls.qrCode, chave, tpAmb, emitter.csc.id, emitter.csc.token);
@@ -81,12 +80,33 @@ export function signNfce(document: NfceDocument, signer: Signer): SignedNfce {
   b.el(supl, 'qrCode').appendChild(doc.createCDATASection(qrCode));
   b.el(supl, 'urlChave', emitter.urls.urlChave);
 
-  const signature = b.el(nfe, 'Signature', undefined, DSIG_NS);
+  appendSignature(nfe, `NFe${chave}`, digestValue, signer);
+  return { chave, nfeXml: serializer.serializeToString(nfe), qrCode, urlChave: emitter.urls.urlChave, digestValue };
+}
+
+/**
+ * The DigestValue of the NF-e xmldsig profile for `target` (the element the Signature refers to):
+ * base64 SHA-1 of its inclusive C14N 1.0, taken straight from the DOM. The enveloped-signature
+ * transform removes nothing from it, the Signature being its sibling.
+ */
+export function digestOf(target: Element): string {
+  return createHash('sha1').update(c14n.process(target, {}).toString(), 'utf8').digest('base64');
+}
+
+/**
+ * Appends to `parent` the Signature of the NF-e profile (MOC 4.00 / leiauteEvento: enveloped,
+ * C14N 1.0, RSA-SHA1, SHA-1 digest, the certificate in X509Data) referring to `#<id>`, whose
+ * digest is `digestValue` (see {@link digestOf}). The NFe (over infNFe) and each event (over
+ * infEvento) are signed this way.
+ */
+export function appendSignature(parent: Element, id: string, digestValue: string, signer: Signer): void {
+  const b = new Builder(parent.ownerDocument!);
+  const signature = b.el(parent, 'Signature', undefined, DSIG_NS);
   const signedInfo = b.el(signature, 'SignedInfo', undefined, DSIG_NS);
   b.el(signedInfo, 'CanonicalizationMethod', undefined, DSIG_NS).setAttribute('Algorithm', C14N);
   b.el(signedInfo, 'SignatureMethod', undefined, DSIG_NS).setAttribute('Algorithm', `${DSIG_NS}rsa-sha1`);
   const reference = b.el(signedInfo, 'Reference', undefined, DSIG_NS);
-  reference.setAttribute('URI', `#NFe${chave}`);
+  reference.setAttribute('URI', `#${id}`);
   const transforms = b.el(reference, 'Transforms', undefined, DSIG_NS);
   b.el(transforms, 'Transform', undefined, DSIG_NS).setAttribute('Algorithm', `${DSIG_NS}enveloped-signature`);
   b.el(transforms, 'Transform', undefined, DSIG_NS).setAttribute('Algorithm', C14N);
@@ -101,8 +121,6 @@ export function signNfce(document: NfceDocument, signer: Signer): SignedNfce {
   );
   const x509Data = b.el(b.el(signature, 'KeyInfo', undefined, DSIG_NS), 'X509Data', undefined, DSIG_NS);
   b.el(x509Data, 'X509Certificate', signer.certificateBase64, DSIG_NS);
-
-  return { chave, nfeXml: serializer.serializeToString(nfe), qrCode, urlChave: emitter.urls.urlChave, digestValue };
 }
 
 function renderInfNFe(b: Builder, infNFe: Element, d: NfceDocument): void {
