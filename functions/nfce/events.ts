@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { saoPauloIso } from '../shared/time.ts';
 import { UF_CODES } from './fiscal.ts';
 import { ACCESS_KEY_PATTERN } from './key.ts';
-import { cStatSchema, nProtSchema, SefazUnavailable } from './sefaz.ts';
+import { cStatSchema, nProtSchema, SefazUnavailable, soapCall, type SefazCallOptions } from './sefaz.ts';
 import { schemaText } from './text.ts';
 import { appendSignature, digestOf, NFE_NS, type Signer } from './xml.ts';
 
@@ -329,4 +329,18 @@ export function parseEventAnswer(body: string): EventBatchAnswer {
     });
   }
   return { cStat: lot.data.cStat, xMotivo: lot.data.xMotivo, events };
+}
+
+/** NFeRecepcaoEvento4's WSDL namespace; its one operation is `nfeRecepcaoEvento`. */
+export const RECEPCAO_EVENTO_WSDL = 'http://www.portalfiscal.inf.br/nfe/wsdl/NFeRecepcaoEvento4';
+
+/**
+ * NFeRecepcaoEvento4: sends an {@link envEvento} batch (SOAP 1.2, mutual TLS, the timeout of
+ * sefaz.ts' other calls) and returns {@link parseEventAnswer}'s reading of the answer. It lives
+ * here rather than in sefaz.ts because this module already imports sefaz.ts (cStatSchema,
+ * nProtSchema at load time): the reverse import would be a cycle. Anything that is not an answer
+ * (timeout, refused connection, HTTP 5xx, no retEnvEvento) is a {@link SefazUnavailable}.
+ */
+export async function recepcaoEvento(url: string, envEventoXml: string, options: SefazCallOptions): Promise<EventBatchAnswer> {
+  return parseEventAnswer(await soapCall(url, RECEPCAO_EVENTO_WSDL, 'nfeRecepcaoEvento', envEventoXml, options));
 }

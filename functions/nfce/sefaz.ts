@@ -58,7 +58,9 @@ const protocolSchema = answerSchema.extend({
   dhRecbto: z.string().min(1),
 });
 
-type Options = { tls?: ClientTls; timeoutMs: number };
+/** How to reach SEFAZ: the company's certificate for mutual TLS, and a limit on the whole exchange. */
+export type SefazCallOptions = { tls?: ClientTls; timeoutMs: number };
+type Options = SefazCallOptions;
 
 const envelope = (wsdl: string, message: string) =>
   `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_NS}"><soap:Body>` +
@@ -72,14 +74,17 @@ export function authorizationMessageBytes(enviNFeXml: string): number {
   return Buffer.byteLength(envelope(WSDL, enviNFeXml), 'utf8');
 }
 
+/**
+ * One SOAP 1.2 call of a layout-4.00 web service: `message` inside nfeDadosMsg of `wsdl`, the
+ * action `wsdl/operation`; resolves to the answer's body (HTTP < 500). Failures to reach SEFAZ are
+ * {@link SefazUnavailable}. Exported for the other services' clients (events.ts' recepcaoEvento).
+ */
+export function soapCall(url: string, wsdl: string, operation: string, message: string, options: Options): Promise<string> {
+  return post(url, envelope(wsdl, message), `application/soap+xml;charset=utf-8;action="${wsdl}/${operation}"`, options);
+}
+
 export async function authorize(url: string, enviNFeXml: string, options: Options): Promise<AuthorizationAnswer> {
-  const body = await post(
-    url,
-    envelope(WSDL, enviNFeXml),
-    `application/soap+xml;charset=utf-8;action="${WSDL}/nfeAutorizacaoLote"`,
-    options,
-  );
-  return parseAnswer(body, 'retEnviNFe');
+  return parseAnswer(await soapCall(url, WSDL, 'nfeAutorizacaoLote', enviNFeXml, options), 'retEnviNFe');
 }
 
 /**
@@ -88,8 +93,7 @@ export async function authorize(url: string, enviNFeXml: string, options: Option
  */
 export async function consultProtocol(url: string, chave: string, tpAmb: 1 | 2, options: Options): Promise<AuthorizationAnswer> {
   const message = `<consSitNFe xmlns="${NFE_NS}" versao="4.00"><tpAmb>${tpAmb}</tpAmb><xServ>CONSULTAR</xServ><chNFe>${chave}</chNFe></consSitNFe>`;
-  const action = `application/soap+xml;charset=utf-8;action="${CONSULTA_WSDL}/nfeConsultaNF"`;
-  return parseAnswer(await post(url, envelope(CONSULTA_WSDL, message), action, options), 'retConsSitNFe');
+  return parseAnswer(await soapCall(url, CONSULTA_WSDL, 'nfeConsultaNF', message, options), 'retConsSitNFe');
 }
 
 export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retConsSitNFe'): AuthorizationAnswer {

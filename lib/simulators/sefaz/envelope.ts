@@ -32,6 +32,12 @@ export const services = {
     action: `${WSDL}/NFeConsultaProtocolo4/nfeConsultaNF`,
     payload: 'consSitNFe',
   },
+  event: {
+    path: '/ws/NFeRecepcaoEvento4.asmx',
+    wsdl: `${WSDL}/NFeRecepcaoEvento4`,
+    action: `${WSDL}/NFeRecepcaoEvento4/nfeRecepcaoEvento`,
+    payload: 'envEvento',
+  },
 } as const satisfies Record<string, Service>;
 
 export type Envelope =

@@ -97,7 +97,29 @@ export const statuses = {
 
   // Consultation (retConsSitNFe)
   notFound: status('217', 'Rejeição: NF-e não consta na base de dados da SEFAZ'),
+  cancelled: status('101', 'Cancelamento de NF-e homologado'),
+
+  // Events (NFeRecepcaoEvento4: retEnvEvento, then retEvento per event; MOC 7.0 wording)
+  eventLotProcessed: status('128', 'Lote de Evento Processado'),
+  eventRegistered: status('135', 'Evento registrado e vinculado a NF-e'),
+  eventTypeUnsupported: status('491', 'Rejeição: O tpEvento informado inválido'),
+  eventSchema: status('493', 'Rejeição: Evento não atende o Schema XML específico'),
+  eventId: status(
+    '572',
+    'Rejeição: Erro Atributo ID do evento não corresponde a concatenação dos campos (“ID” + tpEvento + chNFe + nSeqEvento)',
+  ),
+  eventDuplicate: status('573', 'Rejeição: Duplicidade de Evento'),
+  eventAuthor: status('574', 'Rejeição: O autor do evento diverge do emissor da NF-e'),
+  /** An event on a key that is no longer authorized: here, one already cancelled (by 110111 or 110112). */
+  eventNeedsAuthorized: status('580', 'Rejeição: O evento exige uma NF-e autorizada'),
+  protocolDiffers: status('222', 'Rejeição: Protocolo de Autorização de Uso difere do cadastrado'),
+  /** 110111 after 30 minutes, 110112 after 168 h (the text is SP's for NFC-e). */
+  cancellationLate: status('501', 'Rejeição: Prazo de cancelamento superior ao previsto na Legislação'),
 } as const;
+
+/** 110112 whose chNFeRef is not another NFC-e this SEFAZ authorized: 217, naming the reference (the simulator's choice). */
+export const referenceNotFound = (chNFeRef: string): Status =>
+  status('217', `Rejeição: NF-e não consta na base de dados da SEFAZ [chNFeRef:${chNFeRef}]`);
 
 /** NT 2025.002-RTC, group UB: per item, the item's nItem in the text as SEFAZ fills "[nItem: 999]". */
 const itemStatus = (cStat: string, xMotivo: string) => (nItem: string) => status(cStat, `${xMotivo} [nItem: ${nItem}]`);

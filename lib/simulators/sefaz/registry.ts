@@ -14,16 +14,35 @@ export interface Authorization {
   nRec: string;
 }
 
+/** An event SEFAZ registered (135): what a duplicate is matched on, and what a consultation repeats as procEventoNFe. */
+export interface RegisteredEvent {
+  chNFe: string;
+  tpEvento: string;
+  nSeqEvento: number;
+  /** The event's own protocol (15 digits). */
+  nProt: string;
+  dhRegEvento: string;
+  /** 110112: the substitute NFC-e. */
+  chNFeRef?: string;
+  /** The signed `<evento>` as received, and the `<retEvento>` answered, both with their namespace declared. */
+  eventoXml: string;
+  retEventoXml: string;
+}
+
 /**
- * The SEFAZ's memory, kept in process: authorized keys and the numbers they use, plus the protocol
- * and receipt sequences. Sequences start from the clock so numbers keep increasing across restarts
- * of the local stack, as real protocol numbers do.
+ * The SEFAZ's memory, kept in process: authorized keys and the numbers they use, registered events
+ * (cancellations), plus the protocol and receipt sequences. Sequences start from the clock so
+ * numbers keep increasing across restarts of the local stack, as real protocol numbers do.
  */
 export class Registry {
   private readonly byKey = new Map<string, Authorization>();
   private readonly byNumber = new Map<string, Authorization>();
   private protocolSequence = Math.floor(Date.now() / 1000);
   private receiptSequence = Math.floor(Date.now() / 1000);
+  private eventSequence = Math.floor(Date.now() / 1000);
+  /** Registered events by key|tpEvento|nSeqEvento, and the cancelling one (110111 or 110112) by key. */
+  private readonly events = new Map<string, RegisteredEvent>();
+  private readonly cancellations = new Map<string, RegisteredEvent>();
 
   constructor(private readonly cUF: string) {}
 
@@ -63,9 +82,32 @@ export class Registry {
     return [...this.byKey.values()];
   }
 
+  /** An event's protocol, 15 digits: 1, cUF, the year of `dhRegEvento`, a 10-digit sequence (the 15-digit TProt layout). */
+  nextEventProtocol(dhRegEvento: string): string {
+    return `1${this.cUF}${dhRegEvento.slice(2, 4)}${String(++this.eventSequence % 10 ** 10).padStart(10, '0')}`;
+  }
+
+  /** The registered event of this key, type and sequence, if any (573 when sent again). */
+  findEvent(chNFe: string, tpEvento: string, nSeqEvento: number): RegisteredEvent | undefined {
+    return this.events.get([chNFe, tpEvento, nSeqEvento].join('|'));
+  }
+
+  /** Records a registered event; 110111 and 110112 cancel their key. */
+  registerEvent(event: RegisteredEvent): void {
+    this.events.set([event.chNFe, event.tpEvento, event.nSeqEvento].join('|'), event);
+    if (event.tpEvento === '110111' || event.tpEvento === '110112') this.cancellations.set(event.chNFe, event);
+  }
+
+  /** The event that cancelled this key, if it is cancelled (a consultation then answers 101). */
+  cancellationOf(chNFe: string): RegisteredEvent | undefined {
+    return this.cancellations.get(chNFe);
+  }
+
   clear(): void {
     this.byKey.clear();
     this.byNumber.clear();
+    this.events.clear();
+    this.cancellations.clear();
   }
 }
 

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readEnvelope, services, type Service } from './envelope.ts';
+import { eventSchemas, receiveEvents } from './events.ts';
 import type { Status } from './messages.ts';
 import { SP_QRCODE_URL, type CscRegistry } from './qrcode.ts';
 import { Registry, type Authorization } from './registry.ts';
@@ -30,11 +31,16 @@ export interface SefazSimulatorOptions {
   verAplic?: string;
   /** PL_010e_v1.01 schemas: when given, every message is validated against them in process (225/215 on failure). */
   schemasDir?: string;
+  /**
+   * PL_010d_v1.02_events schemas: when given, every NFeRecepcaoEvento4 batch is validated against
+   * the generic envEvento (215 on failure) and each detEvento against e110111 / e110112 (493).
+   */
+  eventSchemasDir?: string;
   /** The QR code address the documents must use; SP's for the environment by default. */
   qrCodeUrl?: string;
   /** Each emitter's CSC, which the QR code hash is checked with. */
   csc: CscRegistry;
-  /** The clock for dhRecbto, protocol years and certificate validity. */
+  /** The clock for dhRecbto, protocol years, certificate validity and the cancellation deadlines. */
   now?: () => Date;
   /**
    * The 2026 rules that are configuration (lib/simulators/sefaz/rules.ts): nProt of 17 digits
@@ -48,6 +54,8 @@ export interface SefazCalls {
   authorization: number;
   status: number;
   consultation: number;
+  /** NFeRecepcaoEvento4; absent until its first call, so the three services' counts read as before. */
+  event?: number;
 }
 
 export interface SefazControl {
@@ -83,7 +91,8 @@ export interface SefazControl {
 export interface SefazSimulator {
   /**
    * Base URL, e.g. http://127.0.0.1:40123; the services are at /ws/NFeAutorizacao4.asmx,
-   * /ws/NFeStatusServico4.asmx and /ws/NFeConsultaProtocolo4.asmx (sefazServices has each path).
+   * /ws/NFeStatusServico4.asmx, /ws/NFeConsultaProtocolo4.asmx and /ws/NFeRecepcaoEvento4.asmx
+   * (sefazServices has each path).
    */
   url: string;
   control: SefazControl;
@@ -103,6 +112,7 @@ const routes = new Map<string, Route>([
   [services.authorization.path, { service: services.authorization, handle: authorizeLot, counter: 'authorization' }],
   [services.status.path, { service: services.status, handle: serviceStatus, counter: 'status' }],
   [services.consultation.path, { service: services.consultation, handle: consultProtocol, counter: 'consultation' }],
+  [services.event.path, { service: services.event, handle: receiveEvents, counter: 'event' }],
 ]);
 
 /**
@@ -114,11 +124,15 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
   const cUF = options.cUF ?? '35';
   // Compiled now (once per process): a missing or broken schema folder fails the start, not a lot.
   if (options.schemasDir) for (const schema of Object.values(messageSchemas)) schemaValidator(options.schemasDir, schema);
+  if (options.eventSchemasDir) {
+    for (const schema of Object.values(eventSchemas)) schemaValidator(options.eventSchemasDir, schema);
+  }
   const sefaz: Sefaz = {
     tpAmb,
     cUF,
     verAplic: options.verAplic ?? 'SP_NFCE_PL_010_V400',
     schemasDir: options.schemasDir,
+    eventSchemasDir: options.eventSchemasDir,
     qrCodeUrl: options.qrCodeUrl ?? SP_QRCODE_URL[tpAmb],
     csc: options.csc,
     now: options.now ?? (() => new Date()),
@@ -130,7 +144,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
   const initial = () => ({
     delayMs: 0,
     failure: { httpStatus: 500 as 500 | 503, remaining: 0 },
-    calls: { authorization: 0, status: 0, consultation: 0 } satisfies SefazCalls,
+    calls: { authorization: 0, status: 0, consultation: 0 } as SefazCalls,
   });
   let state = initial();
   /** down('reset'): connections are accepted and destroyed at once. */
@@ -156,7 +170,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
     if (!route) return send(res, { httpStatus: 404, body: soapFault('Sender', 'no such service') });
     if (req.method !== 'POST')
       return send(res, { httpStatus: 405, body: soapFault('Sender', 'SOAP calls are POSTs') }, { allow: 'POST' });
-    state.calls[route.counter]++;
+    state.calls[route.counter] = (state.calls[route.counter] ?? 0) + 1;
 
     const body = await readBody(req, MAX_BODY_BYTES);
     let answer: Answer;

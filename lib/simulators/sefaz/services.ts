@@ -4,7 +4,8 @@ import { readDocument } from './document.ts';
 import { services } from './envelope.ts';
 import { statuses, type Status } from './messages.ts';
 import type { CscRegistry } from './qrcode.ts';
-import type { Authorization, Registry } from './registry.ts';
+import { withProcEventos } from './events.ts';
+import type { Authorization, Registry, RegisteredEvent } from './registry.ts';
 import type { SefazRules } from './rules.ts';
 import { brasiliaTime, retConsSitNFe, retConsStatServ, retEnviNFe, soapFault, soapResult, type Header } from './responses.ts';
 import { schemaErrors } from './schema.ts';
@@ -26,6 +27,8 @@ export interface Sefaz {
   cUF: string;
   verAplic: string;
   schemasDir: string | undefined;
+  /** PL_010d event schemas (envEvento, e110111, e110112), when NFeRecepcaoEvento4 validates with them. */
+  eventSchemasDir?: string | undefined;
   qrCodeUrl: string;
   csc: CscRegistry;
   now: () => Date;
@@ -139,13 +142,22 @@ export async function serviceStatus(sefaz: Sefaz, received: Received): Promise<A
 
 /**
  * NFeConsultaProtocolo4: where a key stands. 100 with the protocol its authorization answered
- * (same nProt, digVal, dhRecbto…) for an authorized key, 217 for a key SEFAZ never authorized.
+ * (same nProt, digVal, dhRecbto…) for an authorized key, 101 for a cancelled one (the same protNFe,
+ * then the cancellation's procEventoNFe), 217 for a key SEFAZ never authorized.
  */
 export async function consultProtocol(sefaz: Sefaz, received: Received): Promise<Answer> {
   const head = header(sefaz);
-  const reply = (status: Status, chNFe?: string, authorization?: Authorization) =>
-    // protNFe repeats the authorization's infProt: its environment, application, time and numbers.
-    answer(soapResult(services.consultation, retConsSitNFe(head, status, chNFe, authorization && { ...authorization, status })));
+  const reply = (status: Status, chNFe?: string, authorization?: Authorization, events: RegisteredEvent[] = []) =>
+    // protNFe repeats the authorization's infProt (100): its environment, application, time and numbers.
+    answer(
+      soapResult(
+        services.consultation,
+        withProcEventos(
+          retConsSitNFe(head, status, chNFe, authorization && { ...authorization, status: statuses.authorized }),
+          events,
+        ),
+      ),
+    );
 
   if (received.kind === 'tooLarge') return reply(statuses.tooLarge);
   const consSitNFe = received.payload;
@@ -169,5 +181,10 @@ export async function consultProtocol(sefaz: Sefaz, received: Received): Promise
   }
   if (tpAmb !== sefaz.tpAmb) return reply(statuses.wrongEnvironment, key);
   const authorization = sefaz.registry.find(key);
-  return authorization ? reply(statuses.authorized, key, authorization) : reply(statuses.notFound, key);
+  if (!authorization) return reply(statuses.notFound, key);
+  // A cancelled key: 101, the authorization's protNFe, then the cancellation as procEventoNFe.
+  const cancellation = sefaz.registry.cancellationOf(key);
+  return cancellation
+    ? reply(statuses.cancelled, key, authorization, [cancellation])
+    : reply(statuses.authorized, key, authorization);
 }

@@ -21,7 +21,7 @@ const one = (parent: Element | undefined, localName: string): Element | undefine
   return found.length === 1 ? found[0] : undefined;
 };
 
-/** NFe/Signature/SignedInfo/Reference/DigestValue, when the document carries a well-formed one. */
+/** NFe/Signature/SignedInfo/Reference/DigestValue (or evento's), when the document carries a well-formed one. */
 export function digestValueOf(nfe: Element): string | undefined {
   const reference = one(one(one(nfe, 'Signature'), 'SignedInfo'), 'Reference');
   const value = one(reference, 'DigestValue')?.textContent?.trim();
@@ -35,7 +35,16 @@ export function digestValueOf(nfe: Element): string | undefined {
  * its branches' documents. The self-signed test certificates are accepted: no chain is checked.
  */
 export function checkSignature(document: NFeDocument, now: Date): Status | undefined {
-  const signature = profiledSignature(document);
+  return checkSignedElement(document.nfe, `NFe${document.chNFe}`, document.cnpj, now);
+}
+
+/**
+ * The same checks for any element signed with the NFe's profile: `root` holds the signed element
+ * (Id `referenceId`) and then the Signature, e.g. an event's `evento` with `infEvento Id="ID…"`;
+ * `cnpj` is whose certificate base it must be (the emitter, the event's author).
+ */
+export function checkSignedElement(root: Element, referenceId: string, cnpj: string, now: Date): Status | undefined {
+  const signature = profiledSignature(root, referenceId);
   if (!signature) return statuses.signatureProfile;
 
   let certificate: X509Certificate;
@@ -45,7 +54,7 @@ export function checkSignature(document: NFeDocument, now: Date): Status | undef
     return statuses.certificateInvalid;
   }
 
-  if (!verifies(document.nfe, signature.element, certificate.toString())) return statuses.signatureMismatch;
+  if (!verifies(root, signature.element, certificate.toString())) return statuses.signatureMismatch;
 
   if (now < new Date(certificate.validFrom) || now > new Date(certificate.validTo)) return statuses.certificateExpired;
   const commonName = certificate.subject
@@ -54,13 +63,13 @@ export function checkSignature(document: NFeDocument, now: Date): Status | undef
     .pop();
   const certificateCnpj = cnpjOf(commonName?.slice(3) ?? '');
   if (!certificateCnpj) return statuses.certificateWithoutCnpj;
-  if (certificateCnpj.slice(0, 8) !== document.cnpj.slice(0, 8)) return statuses.certificateCnpj;
+  if (certificateCnpj.slice(0, 8) !== cnpj.slice(0, 8)) return statuses.certificateCnpj;
   return undefined;
 }
 
 /** The Signature when it follows the profile the schema fixes, else undefined. */
-function profiledSignature({ nfe, chNFe }: NFeDocument): { element: Element; certificateBase64: string } | undefined {
-  const element = one(nfe, 'Signature');
+function profiledSignature(root: Element, referenceId: string): { element: Element; certificateBase64: string } | undefined {
+  const element = one(root, 'Signature');
   const signedInfo = one(element, 'SignedInfo');
   const reference = one(signedInfo, 'Reference');
   const algorithm = (parent: Element | undefined, name: string) => one(parent, name)?.getAttribute('Algorithm');
@@ -70,17 +79,17 @@ function profiledSignature({ nfe, chNFe }: NFeDocument): { element: Element; cer
     algorithm(signedInfo, 'CanonicalizationMethod') === C14N &&
     algorithm(signedInfo, 'SignatureMethod') === RSA_SHA1 &&
     ds(signedInfo, 'Reference').length === 1 &&
-    reference?.getAttribute('URI') === `#NFe${chNFe}` &&
+    reference?.getAttribute('URI') === `#${referenceId}` &&
     transforms.join(' ') === `${ENVELOPED} ${C14N}` &&
     algorithm(reference, 'DigestMethod') === SHA1 &&
-    digestValueOf(nfe) !== undefined &&
+    digestValueOf(root) !== undefined &&
     certificate.length === 1;
   if (!element || !profiled) return undefined;
   return { element, certificateBase64: (certificate[0]!.textContent ?? '').replace(/\s+/g, '') };
 }
 
 /**
- * xml-crypto over the NFe serialized on its own, as it was signed: inclusive C14N of infNFe would
+ * xml-crypto over the NFe (or evento) serialized on its own, as it was signed: inclusive C14N of infNFe would
  * otherwise pick up the SOAP envelope's namespace declarations. The key is the KeyInfo certificate
  * only (never one named inside the document); xml-crypto refuses duplicate Ids (wrapping attacks).
  */
