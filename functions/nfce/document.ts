@@ -39,10 +39,22 @@ export interface Numbering {
   dhEmi: string;
 }
 
+/**
+ * Offline contingency (tpEmis 9): the NFC-e is issued and printed without SEFAZ and transmitted
+ * later. `dhCont` is when the emitter entered contingency (TDateTimeUTC: `2026-11-22T12:29:00-03:00`,
+ * no fractions, not after dhEmi); `xJust` why (15–256 characters once mapped to schema text).
+ */
+export interface Contingency {
+  dhCont: string;
+  xJust: string;
+}
+
 export interface NfceInput {
   emitter: Emitter;
   catalog: Catalog;
   numbering: Numbering;
+  /** Present for an offline-contingency NFC-e (tpEmis 9, its own key); absent for normal emission (tpEmis 1). */
+  contingency?: Contingency;
   order: { orderKeyType: PaymentRequest['orderKeyType']; orderKey: string; items: OrderItem[]; notes?: string };
   payment: { request: PaymentRequest; amounts: PaymentAmounts; customer: TaxDocument | null; integrated?: IntegratedPayment };
   verProc: string;
@@ -129,6 +141,8 @@ export interface NfceDocument {
   vTroco: number;
   infCpl: string;
   verProc: string;
+  /** Offline contingency (tpEmis 9): `ide/dhCont` and `ide/xJust` as written (xJust mapped to schema text). */
+  contingency?: Contingency;
 }
 
 /** The order's items do not add up to the payment's `orderAmount`. */
@@ -152,7 +166,7 @@ export function itemTotal(item: Pick<OrderItem, 'quantity' | 'unitPrice'>): numb
  * The NFC-e's content. Throws {@link OrderAmountMismatch} when the items do not make the payment's
  * orderAmount, `IbsCbsRateMissing` (ibs-cbs.ts) when the NFC-e needs an IBS/CBS rate of dhEmi's
  * year that no configuration gives, and a plain Error for what would be a bug (text the NFC-e
- * cannot carry, payments that do not settle vNF).
+ * cannot carry, payments that do not settle vNF, a contingency's dhCont or xJust the schema refuses).
  */
 export function buildDocument(input: NfceInput): NfceDocument {
   const { emitter, catalog, numbering, order, payment } = input;
@@ -293,6 +307,7 @@ export function buildDocument(input: NfceInput): NfceDocument {
   const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts, vNF, payment.integrated);
   const cUF = UF_CODES[emitter.address.uf];
   const yearMonth = numbering.dhEmi.slice(2, 4) + numbering.dhEmi.slice(5, 7);
+  const contingency = input.contingency ? contingencyOf(input.contingency, numbering.dhEmi) : undefined;
   const chave = accessKey({
     cUF,
     yearMonth,
@@ -300,7 +315,8 @@ export function buildDocument(input: NfceInput): NfceDocument {
     model: '65',
     serie: emitter.serie,
     nNF: numbering.nNF,
-    tpEmis: 1,
+    // The key carries tpEmis: a contingency NFC-e never shares its key with an online attempt.
+    tpEmis: contingency ? 9 : 1,
     cNF: numbering.cNF,
   });
 
@@ -317,7 +333,34 @@ export function buildDocument(input: NfceInput): NfceDocument {
     vTroco,
     infCpl: additionalInfo(order, payment.request, tax),
     verProc: input.verProc,
+    ...(contingency ? { contingency } : {}),
   };
+}
+
+/** PL_010e's TDateTimeUTC (tiposBasico_v4.00.xsd; its stray commas left out): a real calendar date, no fractions, a whole-hour offset. */
+const DATE_TIME_UTC =
+  /^(((20(([02468][048])|([13579][26]))-02-29))|(20[0-9][0-9])-((((0[1-9])|(1[0-2]))-((0[1-9])|(1\d)|(2[0-8])))|((((0[13578])|(1[02]))-31)|(((0[13-9])|(1[0-2]))-(29|30)))))T(20|21|22|23|[0-1]\d):[0-5]\d:[0-5]\d([-+](0[0-9]|10|11):00|([+](12):00))$/;
+
+/**
+ * `ide/dhCont` and `ide/xJust` as the schema takes them: dhCont a TDateTimeUTC not after dhEmi (the
+ * contingency began before the document was issued), xJust mapped to schema text and 15–256
+ * characters long. Throws a plain Error otherwise: the caller builds both, so a bad one is a bug.
+ */
+function contingencyOf(contingency: Contingency, dhEmi: string): Contingency {
+  const { dhCont } = contingency;
+  if (!DATE_TIME_UTC.test(dhCont)) {
+    throw new Error(`contingency dhCont ${JSON.stringify(dhCont)} is not a date-time such as 2026-11-22T12:29:00-03:00`);
+  }
+  if (Date.parse(dhCont) > Date.parse(dhEmi)) {
+    throw new Error(`contingency dhCont ${dhCont} is after the NFC-e's dhEmi ${dhEmi}`);
+  }
+  const xJust = schemaText(contingency.xJust, Number.MAX_SAFE_INTEGER);
+  if (xJust.length < 15 || xJust.length > 256) {
+    throw new Error(
+      `contingency xJust must be 15 to 256 characters of NFC-e text, got ${xJust.length}: ${JSON.stringify(contingency.xJust)}`,
+    );
+  }
+  return { dhCont, xJust };
 }
 
 /**

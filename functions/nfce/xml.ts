@@ -6,7 +6,7 @@ import { C14nCanonicalization } from 'xml-crypto/lib/c14n-canonicalization.js';
 import { formatReais } from '../shared/money.ts';
 import type { Det, NfceDocument, PisCofinsLine } from './document.ts';
 import type { IbsCbsLine, IbsCbsPart, IbsCbsTotals } from './ibs-cbs.ts';
-import { qrCodeV2 } from './qrcode.ts';
+import { qrCodeV2, qrCodeV2Offline } from './qrcode.ts';
 
 /**
  * NFC-e 4.00 XML: the document is built once as a DOM (the serializer escapes text), its infNFe
@@ -72,10 +72,18 @@ export function signNfce(document: NfceDocument, signer: Signer): SignedNfce {
   infNFe.setAttribute('Id', `NFe${document.chave}`);
   renderInfNFe(b, infNFe, document);
 
+  // Taken before the QR code is written: the offline QR code (tpEmis 9) carries it.
   const digestValue = digestOf(infNFe);
 
   const { emitter, chave, tpAmb } = document;
-  const qrCode = qrCodeV2(emitter.urls.qrCode, chave, tpAmb, emitter.csc.id, emitter.csc.token);
+  const qrCode = document.contingency
+    ? qrCodeV2Offline(
+        emitter.urls.qrCode,
+        { chave, tpAmb, dhEmi: document.numbering.dhEmi, vNF: document.totals.vNF, digestValue },
+        emitter.csc.id,
+        emitter.csc.token,
+      )
+    : qrCodeV2(emitter.urls.qrCode, chave, tpAmb, emitter.csc.id, emitter.csc.token);
   const supl = b.el(nfe, 'infNFeSupl');
   b.el(supl, 'qrCode').appendChild(doc.createCDATASection(qrCode));
   b.el(supl, 'urlChave', emitter.urls.urlChave);
@@ -137,7 +145,7 @@ function renderInfNFe(b: Builder, infNFe: Element, d: NfceDocument): void {
     idDest: 1,
     cMunFG: e.address.cityCode,
     tpImp: 4,
-    tpEmis: 1,
+    tpEmis: d.contingency ? 9 : 1,
     cDV: d.chave.slice(-1),
     tpAmb: d.tpAmb,
     finNFe: 1,
@@ -145,6 +153,9 @@ function renderInfNFe(b: Builder, infNFe: Element, d: NfceDocument): void {
     indPres: 1,
     procEmi: 0,
     verProc: d.verProc,
+    // Offline contingency only, in the schema's optional sequence right after verProc.
+    dhCont: d.contingency?.dhCont,
+    xJust: d.contingency?.xJust,
   });
 
   const emit = b.el(infNFe, 'emit');
