@@ -38,6 +38,7 @@ if (!lock.acquired) {
 }
 process.on('exit', () => lock.release());
 const schemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_010e_v1.01');
+const eventSchemasDir = resolve(projectRoot, '../shared/nfe-schemas/PL_010d_v1.02_events');
 // The partners' *_URL as the developer set them (the runtime adds its own variables to process.env).
 const partnerEnv = { ...process.env };
 const runtime = await startLocalRuntime({
@@ -45,6 +46,7 @@ const runtime = await startLocalRuntime({
   secretsDir: resolve(localDir, 'secrets'),
   // The SEFAZ simulator validates against the official XSDs when ../shared is beside the project.
   ...(existsSync(schemasDir) ? { schemasDir } : {}),
+  ...(existsSync(eventSchemasDir) ? { eventSchemasDir } : {}),
   port,
   timers: true,
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO' },

@@ -39,6 +39,8 @@ export interface LocalRuntimeOptions {
   secretsDir?: string;
   /** Official XSDs: when given, the SEFAZ simulator validates every message against them. */
   schemasDir?: string;
+  /** PL_010d's event schemas: when given, the SEFAZ simulator validates every event batch against them. */
+  eventSchemasDir?: string;
   /** Partners' real URLs by `*_URL` variable (`SEFAZ_URL`…): those simulators are not started. */
   partnerEnv?: Record<string, string | undefined>;
   rateLimitPerSecond?: number;
@@ -101,7 +103,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const cscs = new Map<string, Csc>();
   const sefaz = await startPartner(
     sefazPartner,
-    { csc: (cnpj) => cscs.get(cnpj), ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}) },
+    {
+      csc: (cnpj) => cscs.get(cnpj),
+      ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}),
+      ...(options.eventSchemasDir ? { eventSchemasDir: options.eventSchemasDir } : {}),
+    },
     options.partnerEnv ?? {},
   );
   const cielo = await startPartner(cieloPartner, options.cielo ?? {}, options.partnerEnv ?? {});
