@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cieloTime, parseNotification } from '../../functions/cielo/notification.ts';
+import { SEED_STATUS_ITEM, SEED_STATUS_TRANSACTION } from '../support/cielo.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/cielo/${name}`, import.meta.url), 'utf8');
 
@@ -19,33 +20,8 @@ describe('Cielo notification parser', () => {
         notes: 'TESTE',
         price: 2898,
         remaining: null,
-        items: [
-          {
-            id: '4389df04-ef19-4217-a969-22cb6e86d8cf',
-            sku: '1',
-            name: 'TESTE CALLBACK',
-            description: 'TESTE CALLBACK',
-            unit_price: 2392,
-            quantity: 1,
-            unit_of_measure: 'EACH',
-            details: null,
-          },
-        ],
-        transactions: [
-          {
-            id: 'd7d5cab9-f5b0-4a14-8593-9793a0aae193',
-            external_id: '7d7d5cab9-f5b0-4a14-8593-9793a0aae193',
-            status: 'CONFIRMED',
-            terminal_number: '238232',
-            authorization_code: '123562',
-            number: '044976',
-            amount: 2392,
-            transaction_type: 'PAYMENT',
-            payment_fields: { primary_product_name: 'DEBITO', secondary_product_name: 'A VISTA', number_of_quotas: 0 },
-            card: { brand: 'MASTERCARD', mask: '************3026' },
-            updated_at: '2023-04-04T16:19:37.000Z',
-          },
-        ],
+        items: [SEED_STATUS_ITEM],
+        transactions: [SEED_STATUS_TRANSACTION],
       },
     });
   });

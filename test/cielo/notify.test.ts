@@ -11,6 +11,7 @@ import {
 } from '../../functions/cielo/notify.ts';
 import { orderPk } from '../../functions/cielo/order-state.ts';
 import { saoPauloIso } from '../../functions/shared/time.ts';
+import { SEED_STATUS_ITEM, SEED_STATUS_TRANSACTION } from '../support/cielo.ts';
 import { MemoryCieloOrders } from '../support/memory-cielo.ts';
 
 /**
@@ -113,33 +114,9 @@ describe('receiveNotification: the seed notifications', () => {
       2898,
       null,
     ]);
-    expect(state.items).toEqual([
-      {
-        id: '4389df04-ef19-4217-a969-22cb6e86d8cf',
-        sku: '1',
-        name: 'TESTE CALLBACK',
-        description: 'TESTE CALLBACK',
-        unit_price: 2392,
-        quantity: 1,
-        unit_of_measure: 'EACH',
-        details: null,
-      },
-    ]);
+    expect(state.items).toEqual([SEED_STATUS_ITEM]);
     expect(state.transactions).toEqual([
-      {
-        id: 'd7d5cab9-f5b0-4a14-8593-9793a0aae193',
-        external_id: '7d7d5cab9-f5b0-4a14-8593-9793a0aae193',
-        status: 'CONFIRMED',
-        terminal_number: '238232',
-        authorization_code: '123562',
-        number: '044976',
-        amount: 2392,
-        transaction_type: 'PAYMENT',
-        payment_fields: { primary_product_name: 'DEBITO', secondary_product_name: 'A VISTA', number_of_quotas: 0 },
-        card: { brand: 'MASTERCARD', mask: '************3026' },
-        updated_at: '2023-04-04T16:19:37.000Z',
-        verification: { state: 'PENDING', claim: 'CONFIRMED|PAYMENT|2392' },
-      },
+      { ...SEED_STATUS_TRANSACTION, verification: { state: 'PENDING', claim: 'CONFIRMED|PAYMENT|2392' } },
     ]);
     const receivedAt = saoPauloIso(t.now());
     expect(state.verification).toEqual({
