@@ -136,12 +136,12 @@ export async function startLioSale(
   if (!ours(claimed)) return 'already-invoiced';
 
   const built = lioPayment(integrationHubServiceId, order);
-  const settle = (change: (s: CieloOrderState) => Partial<CieloOrderState['invoice']>) =>
-    updateOrder(deps.orders, integrationHubServiceId, id, (current) =>
-      current && ours(current)
-        ? { ...current, invoice: { ...current.invoice!, ...change(current) }, updatedAt: at() }
-        : undefined,
-    );
+  /** Changes the LIO claim (`change` returns nothing: no write). */
+  const settle = (change: (s: CieloOrderState) => Partial<CieloOrderState['invoice']> | undefined) =>
+    updateOrder(deps.orders, integrationHubServiceId, id, (current) => {
+      const changed = current && ours(current) ? change(current) : undefined;
+      return changed ? { ...current!, invoice: { ...current!.invoice!, ...changed }, updatedAt: at() } : undefined;
+    });
   if ('problems' in built) {
     await settle(() => ({
       status: 'FAILED',
@@ -164,6 +164,6 @@ export async function startLioSale(
   // A retry rewrites the same tab; while its payment issues, the tab is locked and stays as it is.
   await deps.tabs.put(tab, claimed!.invoice!.paymentId || undefined);
   const outcome = await deps.takePayment(built.payment, correlationId);
-  await settle((s) => (s.invoice!.paymentId ? {} : { paymentId: outcome.record.paymentId }));
+  await settle((s) => (s.invoice!.paymentId ? undefined : { paymentId: outcome.record.paymentId }));
   return 'queued';
 }

@@ -112,8 +112,6 @@ export interface CieloOrderState extends Omit<CieloOrderSnapshot, 'transactions'
   itemsOmitted?: number;
   /** Notifications applied, most recent last (duplicates are recognised without a write). */
   notificationIds: string[];
-  /** An operator should look: why (unreadable claims, contradictions, a cancellation after the NFC-e). */
-  attention: string[];
   /** Where the order came from: notifications, or the API (an Order Mesa payment looked it up). */
   source: 'NOTIFICATIONS' | 'API';
   createdAt: string;
@@ -162,7 +160,6 @@ export function emptyOrder(integrationHubServiceId: string, orderId: string, now
     snapshotKeys: {},
     fieldVersions: {},
     notificationIds: [],
-    attention: [],
     source: 'NOTIFICATIONS',
     createdAt: now,
     updatedAt: now,

@@ -80,8 +80,9 @@ export class DynamoCieloOrders implements CieloOrders {
   }
 
   async save(state: CieloOrderState): Promise<boolean> {
+    // What an operator must look at is derived (attentionOf); only the index attribute is stored.
     const attention = attentionOf(state);
-    const item: Record<string, unknown> = { ...state, attention, version: state.version + 1 };
+    const item: Record<string, unknown> = { ...state, version: state.version + 1 };
     if (isOpen(state)) item.openFor = state.integrationHubServiceId;
     if (needsVerification(state)) {
       item.verifyPending = 'PENDING';

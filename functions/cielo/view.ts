@@ -1,4 +1,4 @@
-import type { CieloOrderState } from './order-state.ts';
+import { attentionOf, type CieloOrderState } from './order-state.ts';
 
 /**
  * A Cielo order as the API shows it: `{id, number, reference, notes, status, previousStatus,
@@ -32,7 +32,7 @@ export function orderView(order: CieloOrderState) {
     },
     invoice: invoice ? { key: invoice.key, status: invoice.status, via: invoice.via, error: invoice.error } : null,
     source: order.source,
-    attention: order.attention,
+    attention: attentionOf(order),
     updatedAt: order.updatedAt,
   };
 }

@@ -324,7 +324,9 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   const nfeProcKey = `${folder}/nfeProc.xml`;
   const receiptText = paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
   const receiptKey = receiptText === undefined ? undefined : `${folder}/receipt-${setup.receiptColumns}.txt`;
-  // Independent and each idempotent (a retry repeats them); the result the POS reads comes last.
+  // Independent and each idempotent (a retry repeats them). Then the Cielo order's link, which
+  // points readers at these documents, and last the result the POS reads (a crash before it
+  // retries everything).
   await Promise.all([
     deps.documents.put(nfeProcKey, proc, 'application/xml'),
     receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
@@ -337,8 +339,8 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
       nProt: protocol.nProt,
     }),
     deps.orders.markInvoiced(job.orderRef, record.paymentId),
-    settleCielo(order, record.paymentId, { key: signed.chave }, deps),
   ]);
+  await settleCielo(order, record.paymentId, { key: signed.chave }, deps);
   await finish(job, deps, {
     success: true,
     invoice: { chave: signed.chave, qrCode: signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },

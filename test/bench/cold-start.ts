@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,7 +38,7 @@ const esbuildFormat: Record<OutputFormat, Format> = { [OutputFormat.CJS]: 'cjs',
 
 /**
  * One cold start: reads its input, imports the bundle (init), invokes the handler once (first
- * invocation), writes the timings and the answer to `input.out`.
+ * invocation; not with `initOnly`), writes the timings and the answer to `input.out`.
  */
 const CHILD = `
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +47,10 @@ const input = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const started = performance.now();
 const { handler } = await import(pathToFileURL(input.bundle).href);
 const imported = performance.now();
+if (input.initOnly) {
+  writeFileSync(input.out, JSON.stringify({ boot: started, init: imported - started, first: 0, result: null }));
+  process.exit(0);
+}
 const deadline = Date.now() + input.timeoutMs;
 const context = { ...input.context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), done() {}, fail() {}, succeed() {} };
 let result, error;
@@ -129,18 +133,28 @@ try {
   writeFileSync(childScript, CHILD);
   const runId = randomUUID().slice(0, 8);
 
-  /** A fresh `node` with the function's environment: imports the bundle, invokes it once. */
-  const coldStart = async (name: FunctionName, event: unknown): Promise<ColdSample> => {
+  /** An empty handler, the baseline each function's module init is printed beside. */
+  const emptyHandler = join(dir, 'empty', 'index.mjs');
+  mkdirSync(join(dir, 'empty'));
+  writeFileSync(emptyHandler, 'export const handler = async () => ({});\n');
+
+  /**
+   * A fresh `node` with the function's environment: imports the bundle (`file`, the function's by
+   * default), invokes it once unless `initOnly`.
+   */
+  const coldStart = async (
+    name: FunctionName,
+    event: unknown,
+    initOnly = false,
+    file = bundles[name].file,
+  ): Promise<ColdSample> => {
     const spec: FunctionSpec = functions[name];
     const id = randomUUID();
     const input = join(dir, `${id}.json`);
     const out = join(dir, `${id}.out.json`);
     // lambdaContext's data; the child adds the methods, with its own deadline.
     const { getRemainingTimeInMillis: _r, done: _d, fail: _f, succeed: _s, ...context } = lambdaContext(name, spec);
-    writeFileSync(
-      input,
-      JSON.stringify({ bundle: bundles[name].file, event, context, timeoutMs: spec.timeoutSeconds * 1000, out }),
-    );
+    writeFileSync(input, JSON.stringify({ bundle: file, event, context, timeoutMs: spec.timeoutSeconds * 1000, out, initOnly }));
     const env: Record<string, string> = {
       ...stack.env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -294,6 +308,19 @@ try {
   console.log(
     `  node's own start before the import: p50 ${boot.p50.toFixed(0)} ms (Lambda's sandbox and runtime start: not measured)`,
   );
+  // Every handler's module init (import only, 3 fresh processes each) beside an empty handler's.
+  const initOf = async (name: FunctionName, file?: string) => {
+    const inits: number[] = [];
+    // One at a time: processes side by side would share the 2 cores and inflate each other.
+    for (let i = 0; i < 3; i++) inits.push((await coldStart(name, null, true, file)).init);
+    return stats(inits);
+  };
+  const empty = await initOf('authorizer', emptyHandler);
+  console.log(
+    `\n  module init (import) of every handler, p50 / max of 3 fresh processes, in ms; an empty handler: ${pair(empty)}`,
+  );
+  for (const b of bySize) console.log(`  ${b.name.padEnd(22)} ${pair(await initOf(b.name as FunctionName)).padStart(15)}`);
+
   const ack = stats(measured.get('cieloNotification')!.map((s) => s.init + s.first));
   console.log(
     `  cold acknowledgement (init + first notification) p50 ${ack.p50.toFixed(0)} ms, max ${ack.max.toFixed(0)} ms — target ≤ 1000 ms`,

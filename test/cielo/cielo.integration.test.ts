@@ -162,7 +162,12 @@ describe('an order placed, paid and closed at the LIO', () => {
     ]);
 
     // One sale, one NFC-e: however many notifications and verifications, one payment for the slot.
-    const payments = await lioPayments(id);
+    // The Cielo order says AUTHORIZED just before the payment's own result is written.
+    const payments = await waitFor(
+      () => lioPayments(id),
+      (p) => p[0]?.status === 'DONE',
+      'the LIO sale finished',
+    );
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({ status: 'DONE', result: { success: true, invoice: { chave: settled.invoice.key } } });
 

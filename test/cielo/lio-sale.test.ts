@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { ApiOrder } from '../../functions/cielo/api.ts';
 import { CIELO_CNPJ, lioPayment, startLioSale, type LioSaleDeps } from '../../functions/cielo/lio-sale.ts';
 import { orderSnapshotSchema, parseNotification } from '../../functions/cielo/notification.ts';
-import { applyNotification, emptyOrder, type CieloOrderState, type InvoiceLink } from '../../functions/cielo/order-state.ts';
+import {
+  applyNotification,
+  emptyOrder,
+  type CieloOrderState,
+  type InvoiceLink,
+  attentionOf,
+} from '../../functions/cielo/order-state.ts';
 import type { StoredOrder } from '../../functions/orders/order.ts';
 import type { IntakeOutcome } from '../../functions/payments/intake.ts';
 import type { PaymentRecord } from '../../functions/payments/record.ts';
@@ -326,6 +332,6 @@ describe('startLioSale', () => {
     const stored = await t.stored();
     const error = 'the NFC-e of this LIO sale cannot be issued: the payments (R$ 50.00) do not cover the items (R$ 58.00)';
     expect(stored.invoice).toEqual({ paymentId: '', via: 'LIO', status: 'FAILED', key: null, error });
-    expect(stored.attention).toEqual([`the NFC-e of this order failed: ${error}`]);
+    expect(attentionOf(stored)).toEqual([`the NFC-e of this order failed: ${error}`]);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cieloTime, parseNotification } from '../../functions/cielo/notification.ts';
-import { SEED_STATUS_ITEM, SEED_STATUS_TRANSACTION } from '../support/cielo.ts';
+import { SEED_STATUS_ITEM, SEED_STATUS_TRANSACTION, SEED_TRANSACTION } from '../support/cielo.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/cielo/${name}`, import.meta.url), 'utf8');
 
@@ -30,19 +30,7 @@ describe('Cielo notification parser', () => {
     expect(parseNotification(fixture('transaction.json'))).toEqual({
       kind: 'transaction',
       orderId: 'f0f0f0f0-f0f0-f0f0-f0f0-f0f0f0f0f0f0',
-      transaction: {
-        id: 'f0f0f0f0-f0f0-f0f0-f0f0-f0f0f0f0f0f0',
-        external_id: 'f0f0f0f0-f0f0-f0f0-f0f0-f0f0f0f0f0f0',
-        status: 'CONFIRMED',
-        terminal_number: '###324625',
-        authorization_code: '0#1#133',
-        number: '##50##',
-        amount: 1,
-        transaction_type: 'PAYMENT',
-        payment_fields: { primary_product_name: 'CREDITO', secondary_product_name: 'A VISTA', number_of_quotas: 0 },
-        card: { brand: 'MASTERCARD', mask: '************0566' },
-        updated_at: null,
-      },
+      transaction: SEED_TRANSACTION,
     });
   });
 

@@ -4,7 +4,7 @@ import { CieloSetupProblem, DEFAULT_TABLE_RULE, type CieloCredentials, type Ciel
 import { startLioSale, type LioSaleOutcome } from '../../functions/cielo/lio-sale.ts';
 import { orderSnapshotSchema } from '../../functions/cielo/notification.ts';
 import { receiveNotification, type VerificationJob } from '../../functions/cielo/notify.ts';
-import { needsVerification, type CieloOrderState } from '../../functions/cielo/order-state.ts';
+import { needsVerification, type CieloOrderState, attentionOf } from '../../functions/cielo/order-state.ts';
 import { verifyOrder, type VerifyDeps } from '../../functions/cielo/verify.ts';
 import type { IntakeOutcome } from '../../functions/payments/intake.ts';
 import type { PaymentRecord } from '../../functions/payments/record.ts';
@@ -160,7 +160,7 @@ describe('verifyOrder: a PAID claim', () => {
       lastError: null,
       contradictions: [],
     });
-    expect(state.attention).toEqual([]);
+    expect(attentionOf(state)).toEqual([]);
     expect(needsVerification(state)).toBe(false);
     expect(state.updatedAt).toBe(t.nowIso());
     // Nothing left to verify, no invoice wanted: the next job does nothing.
@@ -188,7 +188,7 @@ describe('verifyOrder: a PAID claim', () => {
     expect(state.verification.confirmedStatus).toBeNull();
     expect(state.verification.apiStatus).toBe('ENTERED');
     expect(state.verification.contradictions).toEqual([{ claim: CLAIM, claimed: 'PAID', api: 'ENTERED', checkedAt: t.nowIso() }]);
-    expect(state.attention).toEqual([`the Order Manager API contradicts a claim (${CLAIM}): nothing was done with it`]);
+    expect(attentionOf(state)).toEqual([`the Order Manager API contradicts a claim (${CLAIM}): nothing was done with it`]);
     expect(t.sales).toEqual([]);
     expect(t.logs.map((l) => l.message)).toContain('Cielo claim contradicted by the Order Manager API; flagged, not acted on');
     // Not asked again: the contradicted claim is settled.
@@ -277,7 +277,7 @@ describe('verifyOrder: a CONFIRMED payment transaction', () => {
       expect(state.verification.contradictions).toEqual([
         { claim: 'transaction t-1', claimed: 'CONFIRMED|PAYMENT|2500', api, checkedAt: t.nowIso() },
       ]);
-      expect(state.attention).toContain('transaction t-1 is contradicted by the Order Manager API');
+      expect(attentionOf(state)).toContain('transaction t-1 is contradicted by the Order Manager API');
     });
   }
 
@@ -451,7 +451,7 @@ describe('verifyOrder: flags stay', () => {
     expect(state.verification.confirmedStatus).toBeNull();
     // The order still claims PAID, which the API contradicted: the flag must not be lost.
     expect(state.verification.state).toBe('CONTRADICTED');
-    expect(state.attention).toEqual([`the Order Manager API contradicts a claim (${CLAIM}): nothing was done with it`]);
+    expect(attentionOf(state)).toEqual([`the Order Manager API contradicts a claim (${CLAIM}): nothing was done with it`]);
   });
 });
 
@@ -487,6 +487,6 @@ describe('verifyOrder: paid again after a cancellation', () => {
       confirmedStatus: 'CLOSED',
       confirmedAt: '2026-03-02T15:30:00.000Z',
     });
-    expect((await t.stored()).attention).toEqual([]);
+    expect(attentionOf(await t.stored())).toEqual([]);
   });
 });

@@ -28,3 +28,18 @@ export const SEED_STATUS_TRANSACTION: CieloTransaction = {
   card: { brand: 'MASTERCARD', mask: '************3026' },
   updated_at: '2023-04-04T16:19:37.000Z',
 };
+
+/** The seed's transaction notification (fixtures/cielo/transaction.json) as the parser must read its transaction. */
+export const SEED_TRANSACTION: CieloTransaction = {
+  id: 'f0f0f0f0-f0f0-f0f0-f0f0-f0f0f0f0f0f0',
+  external_id: 'f0f0f0f0-f0f0-f0f0-f0f0-f0f0f0f0f0f0',
+  status: 'CONFIRMED',
+  terminal_number: '###324625',
+  authorization_code: '0#1#133',
+  number: '##50##',
+  amount: 1,
+  transaction_type: 'PAYMENT',
+  payment_fields: { primary_product_name: 'CREDITO', secondary_product_name: 'A VISTA', number_of_quotas: 0 },
+  card: { brand: 'MASTERCARD', mask: '************0566' },
+  updated_at: null,
+};

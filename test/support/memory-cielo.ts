@@ -20,7 +20,7 @@ export class MemoryCieloOrders implements CieloOrders {
     this.beforeSave?.(state);
     const stored = this.items.get(state.pk);
     if ((stored?.version ?? 0) !== state.version) return false;
-    this.items.set(state.pk, structuredClone({ ...state, attention: attentionOf(state), version: state.version + 1 }));
+    this.items.set(state.pk, structuredClone({ ...state, version: state.version + 1 }));
     return true;
   }
 
@@ -36,7 +36,7 @@ export class MemoryCieloOrders implements CieloOrders {
 
   async needingAttention(limit: number): Promise<AttentionItem[]> {
     const orders = [...this.items.values()]
-      .filter((o) => o.attention.length > 0)
+      .filter((o) => attentionOf(o).length > 0)
       .map((order) => ({ kind: 'order' as const, order }));
     return [...orders, ...this.unreadable.map((u) => ({ kind: 'unreadable' as const, ...u }))].slice(0, limit);
   }
