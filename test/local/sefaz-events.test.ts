@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Element } from '@xmldom/xmldom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type A1Certificate } from '../../functions/nfce/certificate.ts';
 import {
@@ -17,6 +18,7 @@ import { sefazServices, startSefazSimulator, type SefazSimulator } from '../../l
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
 import { testCertificate } from '../support/nfce.ts';
 import {
+  NFE_NS,
   SOAP_ACTION,
   authorizationEnvelope,
   consultationEnvelope,
@@ -63,9 +65,23 @@ const options = { timeoutMs: 5_000 };
 const eventUrl = () => `${sefaz.url}${sefazServices.event.path}`;
 const nfce = (overrides: Partial<NfceOptions> = {}) => signedNfce({ a1, cnpj: CNPJ, csc: CSC, nNF: nextNumber++, ...overrides });
 
+/** ide/dhCont (its dhEmi) and ide/xJust after verProc: what a contingency NFC-e (tpEmis 9) must carry (else 557). */
+function enterContingency(infNFe: Element): void {
+  const field = (name: string) => infNFe.getElementsByTagNameNS(NFE_NS, name)[0]!;
+  const verProc = field('verProc');
+  for (const [name, value] of [
+    ['xJust', 'SEFAZ sem resposta: emissao em contingencia offline'],
+    ['dhCont', field('dhEmi').textContent!],
+  ] as const) {
+    const element = infNFe.ownerDocument!.createElementNS(NFE_NS, name);
+    element.textContent = value;
+    verProc.parentNode!.insertBefore(element, verProc.nextSibling);
+  }
+}
+
 /** An NFC-e authorized by the simulator (through the test helpers' SOAP call): its key and protocol. */
 async function authorized(overrides: Partial<NfceOptions> = {}): Promise<{ chave: string; nProt: string }> {
-  const document = nfce(overrides);
+  const document = nfce(overrides.tpEmis === '9' ? { edit: enterContingency, ...overrides } : overrides);
   const xml = overrides.tpEmis === '9' ? withQrCode(document, offlineQrCodeFor(document, '67.10', CSC)) : document.xml;
   const response = await fetch(`${sefaz.url}${sefazServices.authorization.path}`, {
     method: 'POST',
@@ -219,15 +235,38 @@ describe('NFeRecepcaoEvento4: cancellation by substitution (110112)', () => {
     if (!noSchemas) validates(eventSchemasDir, 'procEventoCancSubst_v1.00.xsd', procEventoNFe(event.xml, answer.xml));
   });
 
-  it('answers 217 naming chNFeRef for a reference never authorized, 501 after 168 h', async () => {
+  it('answers 912 for a reference never authorized, 501 after 168 h', async () => {
     const online = await authorized();
     const unknown = nfce({ tpEmis: '9' }).chNFe;
     expect(only(await send(substitution(online, unknown).xml))).toMatchObject(
-      rejected('217', `Rejeição: NF-e não consta na base de dados da SEFAZ [chNFeRef:${unknown}]`),
+      rejected('912', 'Rejeição: NF-e Substituta inexistente'),
     );
     const contingency = await authorized({ tpEmis: '9' });
     clock = new Date(clock.getTime() + 169 * 60 * MINUTE);
     expect(only(await send(substitution(online, contingency.chave).xml)).cStat).toBe('501');
+  });
+
+  it('answers 913 for a reference SEFAZ holds cancelled', async () => {
+    const online = await authorized();
+    const contingency = await authorized({ tpEmis: '9' });
+    expect(only(await send(cancellation(contingency).xml)).cStat).toBe('135');
+    expect(only(await send(substitution(online, contingency.chave).xml))).toMatchObject(
+      rejected('913', 'Rejeição: NF-e Substituta Denegada ou Cancelada'),
+    );
+  });
+
+  it('answers 920 unless an online NFC-e (tpEmis 1) is replaced by a contingency one (tpEmis 9), 911 for another emitter’s', async () => {
+    const online = await authorized();
+    const contingency = await authorized({ tpEmis: '9' });
+    const wrongType = rejected('920', 'Rejeição: Tipo de Emissão inválido no Cancelamento por Substituição');
+    // The key and its reference swapped (the client refuses to build chNFeRef = chNFe, which is 920 too).
+    expect(only(await send(substitution(contingency, online.chave).xml))).toMatchObject(wrongType);
+    const foreign = nfce({ tpEmis: '9', cnpj: '11222333000181' }).chNFe;
+    expect(only(await send(substitution(online, foreign).xml))).toMatchObject(
+      rejected('911', 'Rejeição: Chave de Acesso NF-e Substituta incorreta (CNPJ/CPF)'),
+    );
+    // None of them cancelled anything.
+    expect(only(await send(substitution(online, contingency.chave).xml)).cStat).toBe('135');
   });
 });
 

@@ -1,5 +1,6 @@
 import { checkDigit, composeKey } from './access-key.ts';
 import type { NFeDocument } from './document.ts';
+import { checkEmission } from './emission.ts';
 import { checkIbsCbsItems, checkIbsCbsTotals } from './ibscbs.ts';
 import { statuses, type Status } from './messages.ts';
 import { checkQrCode, type QrCodeContext } from './qrcode.ts';
@@ -11,6 +12,7 @@ import { checkPayments, checkTotals } from './totals.ts';
 export interface CheckContext extends QrCodeContext {
   tpAmb: string;
   cUF: string;
+  /** The lot's receipt (dhRecbto), which dhEmi and the certificate's validity are checked against. */
   now: Date;
   registry: Registry;
   rules: SefazRules;
@@ -41,8 +43,9 @@ function checkReceitaRegister(document: NFeDocument, rules: SefazRules): Status 
 
 /**
  * One NFC-e's checks, first failure answers: environment and authorizer, access key, signature
- * and certificate, QR code, then the layout's groups in order — items (CEST, IBS/CBS), totals
- * (ICMSTot, IBSCBSTot), payments — then the registers: the Receita's CRT and last the duplicates.
+ * and certificate, emission type and times (emission.ts: 570/714, 703/704, 556/557/558), QR code,
+ * then the layout's groups in order — items (CEST, IBS/CBS), totals (ICMSTot, IBSCBSTot),
+ * payments — then the registers: the Receita's CRT and last the duplicates.
  */
 export function checkDocument(document: NFeDocument, context: CheckContext): Status | undefined {
   const { ide } = document;
@@ -56,6 +59,9 @@ export function checkDocument(document: NFeDocument, context: CheckContext): Sta
 
   return (
     checkSignature(document, context.now) ??
+    // After the signature (SEFAZ reads no rule of a document it cannot trust), before the QR code,
+    // whose shape tpEmis decides, and before the totals: ide's rules (MOC group B) come first.
+    checkEmission(document, context.now) ??
     checkQrCode(document, context) ??
     checkCest(document) ??
     checkIbsCbsItems(document, context.rules) ??

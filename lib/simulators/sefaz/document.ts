@@ -88,6 +88,16 @@ const totalFields = [
   'vSeg', 'vDesc', 'vII', 'vIPI', 'vIPIDevol', 'vOutro', 'vNF',
 ] as const; // prettier-ignore
 
+/** TDateTimeUTC as far as the checks need it: seconds and an offset, so instants compare exactly. */
+const dateTime = z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[-+][0-9]{2}:[0-9]{2}$/);
+
+/** TString (no blank at either end, Latin-1 only), 15–256 characters: ide/xJust. */
+const justification = z
+  .string()
+  .min(15)
+  .max(256)
+  .regex(/^[\u0021-\u00ff]([\u0020-\u00ff]*[\u0021-\u00ff])?$/);
+
 /** TChNFe: letters only where an alphanumeric CNPJ sits (positions 7–18, NT 2026.004). */
 const accessKey = z.string().regex(/^[0-9]{6}[0-9A-Z]{12}[0-9]{26}$/);
 
@@ -99,10 +109,14 @@ const documentSchema = z.object({
     mod: digits(2),
     serie: z.string().regex(/^(0|[1-9][0-9]{0,2})$/),
     nNF: z.string().regex(/^[1-9][0-9]{0,8}$/),
-    dhEmi: z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[-+][0-9]{2}:[0-9]{2}$/),
-    tpEmis: digits(1),
+    dhEmi: dateTime,
+    /** The schema's values: 1 normal, 2–7 and 9 the contingencies (emission.ts decides which are served). */
+    tpEmis: z.enum(['1', '2', '3', '4', '5', '6', '7', '9']),
     cDV: digits(1),
     tpAmb: z.enum(['1', '2']),
+    /** Contingency only (MOC B28): when it began and why; the schema takes both or neither. */
+    dhCont: dateTime.optional(),
+    xJust: justification.optional(),
   }),
   /** TCnpj: numeric or alphanumeric (NT 2026.004). */
   cnpj: z.string().regex(/^[0-9A-Z]{12}[0-9]{2}$/),
@@ -131,7 +145,9 @@ export function readDocument(nfe: Element): NFeDocument | undefined {
   const pag = child(infNFe, 'pag');
   const raw = {
     chNFe: /^NFe([0-9A-Z]{44})$/.exec(infNFe.getAttribute('Id') ?? '')?.[1],
-    ide: Object.fromEntries(['cUF', 'cNF', 'mod', 'serie', 'nNF', 'dhEmi', 'tpEmis', 'cDV', 'tpAmb'].map((f) => [f, ide(f)])),
+    ide: Object.fromEntries(
+      ['cUF', 'cNF', 'mod', 'serie', 'nNF', 'dhEmi', 'tpEmis', 'cDV', 'tpAmb', 'dhCont', 'xJust'].map((f) => [f, ide(f)]),
+    ),
     cnpj: text(infNFe, 'emit', 'CNPJ'),
     crt: text(infNFe, 'emit', 'CRT'),
     items: childElements(infNFe, NFE_NS, 'det').map(readItem),

@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { services } from './envelope.ts';
-import { referenceNotFound, statuses, type Status } from './messages.ts';
+import { statuses, type Status } from './messages.ts';
 import type { Authorization, RegisteredEvent } from './registry.ts';
 import { brasiliaTime, soapResult } from './responses.ts';
 import { schemaErrors } from './schema.ts';
@@ -11,7 +11,9 @@ import { NFE_NS, child, childElements, descendants, escapeXml, serialize, text }
 /**
  * NFeRecepcaoEvento4 for the NFC-e: cancellation (110111) and cancellation by substitution
  * (110112), layout of the PL_010d v1.02 event schemas (`../shared/nfe-schemas/PL_010d_v1.02_events/`),
- * rules of `../shared/specs/nfce-2026.md` §4–5.
+ * rules of `../shared/specs/nfce-2026.md` §4–5; codes and texts of MOC 7.0 and of the events' rule
+ * table (§2.7 "Validação das Regras de Negócio": P12-48, P31-46, 2P12-18, 5P31-10/14 for 110112),
+ * read in a text conversion published in a public repository.
  *
  * The batch answers `retEnvEvento` 1.00: 128 with one `retEvento` per event, in order, or a batch
  * rejection without any (108/109 paused or stopped, 214 too large, 215 schema or not an envEvento,
@@ -24,6 +26,8 @@ import { NFE_NS, child, childElements, descendants, escapeXml, serialize, text }
  * - the NFe's signature checks over `infEvento` (298, 290, 297, 291, 292, 213: signature.ts), the
  *   certificate's CNPJ base against the author's;
  * - 574 an author that is not the key's emitter (positions 7–20 of the key);
+ * - 110112, on the keys alone: 920 a cancelled key whose tpEmis is not 1 or a chNFeRef whose tpEmis
+ *   is not 9 (so chNFeRef = chNFe fails here), 911 a chNFeRef of another emitter;
  * - 217 a key this SEFAZ never authorized;
  * - 573 the same key, tpEvento and nSeqEvento already registered (a resend: "Duplicidade de Evento");
  * - 580 any other event on a key already cancelled ("O evento exige uma NF-e autorizada", the MOC's
@@ -31,8 +35,7 @@ import { NFE_NS, child, childElements, descendants, escapeXml, serialize, text }
  * - 222 an nProt that is not the key's authorization protocol;
  * - 501 past the deadline on the simulator's clock: 30 minutes after the authorization's dhRecbto
  *   for 110111, 168 h for 110112;
- * - 110112: 217 naming `[chNFeRef:…]` when the reference is not another NFC-e this SEFAZ authorized
- *   and has not cancelled (the simulator's choice: no specific code was found);
+ * - 110112: 912 a chNFeRef this SEFAZ never authorized, 913 one it holds cancelled;
  *
  * then 135 "Evento registrado e vinculado a NF-e" with a 15-digit nProt of its own and dhRegEvento;
  * the registry records the event, and the key is cancelled (a consultation answers 101). Like a
@@ -208,6 +211,8 @@ function checkEvent(sefaz: Sefaz, event: ReceivedEvent, now: Date): Status | und
   const signature = checkSignedElement(event.evento, event.id, author, now);
   if (signature) return signature;
   if (author !== chNFe.slice(6, 20)) return statuses.eventAuthor;
+  const keys = tpEvento === '110112' ? checkSubstitutionKeys(chNFe, chNFeRef!) : undefined;
+  if (keys) return keys;
 
   const authorization = sefaz.registry.find(chNFe);
   if (!authorization) return statuses.notFound;
@@ -216,9 +221,19 @@ function checkEvent(sefaz: Sefaz, event: ReceivedEvent, now: Date): Status | und
   if (nProt !== authorization.nProt) return statuses.protocolDiffers;
   if (late(authorization, tpEvento, now)) return statuses.cancellationLate;
   if (tpEvento === '110112') {
-    const valid = chNFeRef !== chNFe && sefaz.registry.find(chNFeRef!) && !sefaz.registry.cancellationOf(chNFeRef!);
-    if (!valid) return referenceNotFound(chNFeRef!);
+    if (!sefaz.registry.find(chNFeRef!)) return statuses.substituteNotFound;
+    if (sefaz.registry.cancellationOf(chNFeRef!)) return statuses.substituteCancelled;
   }
+  return undefined;
+}
+
+/**
+ * 110112's rules on the keys (P12-48, P31-46): an online NFC-e (tpEmis 1, position 35 of the key)
+ * replaced by an offline contingency one (tpEmis 9) of the same emitter (positions 7–20).
+ */
+function checkSubstitutionKeys(chNFe: string, chNFeRef: string): Status | undefined {
+  if (chNFe[34] !== '1' || chNFeRef[34] !== '9') return statuses.substitutionEmissionType;
+  if (chNFeRef.slice(6, 20) !== chNFe.slice(6, 20)) return statuses.substituteOtherEmitter;
   return undefined;
 }
 

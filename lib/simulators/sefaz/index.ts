@@ -7,6 +7,7 @@
  *   // POST `${sefaz.url}${sefazServices.event.path}` (envEvento 110111/110112) → retEnvEvento 128 + retEvento 135
  *   //   (pass eventSchemasDir to validate against PL_010d_v1.02_events; a cancelled key then consults as 101)
  *   sefaz.control.failWith(503, 2); // the next two calls fail
+ *   sefaz.control.loseAnswers(1); // the next call is processed (e.g. authorized) but never answered
  *   await sefaz.close();
  */
 export { startSefazSimulator } from './server.ts';

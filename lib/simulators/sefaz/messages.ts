@@ -43,6 +43,22 @@ export const statuses = {
   certificateExpired: status('291', 'Rejeição: Certificado Assinatura Data Validade'),
   certificateWithoutCnpj: status('292', 'Rejeição: Certificado Assinatura sem CNPJ'),
   certificateCnpj: status('213', 'Rejeição: CNPJ-Base do Emitente difere do CNPJ-Base do Certificado Digital'),
+  // MOC 7.0 §4.2.1 group B (ide): the emission type and times (emission.ts).
+  emissionTypeSvc: status('570', 'Rejeição: Tipo de Emissão 3, 6 ou 7 só é válido nas contingências SCAN/SVC'),
+  // B22-34 words the message "NFC-e com contingência inválida (tpEmis=2, 4 (a critério da UF) ou 5)";
+  // whether SEFAZ-SP's xMotivo carries that parenthesis is UNCONFIRMED (older lists: "… DPEC inexistente").
+  emissionTypeInvalid: status('714', 'Rejeição: NFC-e com contingência inválida'),
+  emittedAfterReceipt: status('703', 'Rejeição: Data-Hora de Emissão posterior ao horário de recebimento'),
+  emittedLate: status('704', 'Rejeição: NFC-e com Data-Hora de emissão atrasada'),
+  contingencyOnNormal: status(
+    '556',
+    'Rejeição: Justificativa de entrada em contingência não deve ser informada para tipo de emissão normal',
+  ),
+  contingencyMissing: status('557', 'Rejeição: A Justificativa de entrada em contingência deve ser informada'),
+  // 558 is MOC 7.0's B28-30, worded "… posterior a data de recebimento" and checked against the
+  // receipt; older cStat lists word it against dhEmi, the check made here. That SEFAZ-SP rejects a
+  // dhCont after dhEmi (but not after the receipt) at all, and with this text, is UNCONFIRMED.
+  contingencyAfterEmission: status('558', 'Rejeição: Data de entrada em contingência posterior a data de emissão'),
   qrMissing: status('394', 'Rejeição: Nota Fiscal sem a informação do QR-Code'),
   qrUrl: status('395', 'Rejeição: Endereço do site da UF da Consulta via QR-Code diverge do previsto'),
   qrParameterMissing: status('396', 'Rejeição: Parâmetro do QR-Code inexistente'),
@@ -115,11 +131,12 @@ export const statuses = {
   protocolDiffers: status('222', 'Rejeição: Protocolo de Autorização de Uso difere do cadastrado'),
   /** 110111 after 30 minutes, 110112 after 168 h (the text is SP's for NFC-e). */
   cancellationLate: status('501', 'Rejeição: Prazo de cancelamento superior ao previsto na Legislação'),
+  // 110112's own rules (the cancellation events' rule table: P12-48, P31-46, 5P31-10, 5P31-14).
+  substitutionEmissionType: status('920', 'Rejeição: Tipo de Emissão inválido no Cancelamento por Substituição'),
+  substituteOtherEmitter: status('911', 'Rejeição: Chave de Acesso NF-e Substituta incorreta (CNPJ/CPF)'),
+  substituteNotFound: status('912', 'Rejeição: NF-e Substituta inexistente'),
+  substituteCancelled: status('913', 'Rejeição: NF-e Substituta Denegada ou Cancelada'),
 } as const;
-
-/** 110112 whose chNFeRef is not another NFC-e this SEFAZ authorized: 217, naming the reference (the simulator's choice). */
-export const referenceNotFound = (chNFeRef: string): Status =>
-  status('217', `Rejeição: NF-e não consta na base de dados da SEFAZ [chNFeRef:${chNFeRef}]`);
 
 /** NT 2025.002-RTC, group UB: per item, the item's nItem in the text as SEFAZ fills "[nItem: 999]". */
 const itemStatus = (cStat: string, xMotivo: string) => (nItem: string) => status(cStat, `${xMotivo} [nItem: ${nItem}]`);

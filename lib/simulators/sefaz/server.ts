@@ -40,7 +40,10 @@ export interface SefazSimulatorOptions {
   qrCodeUrl?: string;
   /** Each emitter's CSC, which the QR code hash is checked with. */
   csc: CscRegistry;
-  /** The clock for dhRecbto, protocol years, certificate validity and the cancellation deadlines. */
+  /**
+   * The clock for dhRecbto (which dhEmi is checked against: 703/704), protocol years, certificate
+   * validity and the cancellation deadlines.
+   */
   now?: () => Date;
   /**
    * The 2026 rules that are configuration (lib/simulators/sefaz/rules.ts): nProt of 17 digits
@@ -58,6 +61,13 @@ export interface SefazCalls {
   event?: number;
 }
 
+/**
+ * The simulator's knobs. The three ways a SEFAZ call goes wrong for a client, which compose:
+ * unreachable (`down`: nothing arrives, nothing is processed), slow (`setDelay`: processed, answered
+ * late) and authorized-but-answer-lost (`loseAnswers`: processed, never answered; after a delay
+ * when one is set). Besides them, faults (`failWith`), a paused service (`setServiceStatus`) and
+ * forced rejections (`rejectNext`).
+ */
 export interface SefazControl {
   /**
    * Answer every call `ms` late. The message is processed first, as when the real SEFAZ is slow:
@@ -66,6 +76,13 @@ export interface SefazControl {
   setDelay(ms: number): void;
   /** Answer the next `times` calls (0 stops), or every call, with this HTTP status and a SOAP fault, unprocessed. */
   failWith(httpStatus: 500 | 503, times: number | 'always'): void;
+  /**
+   * Process the next `times` calls (0 stops) as usual — a lot authorized and registered, an event
+   * registered — but destroy the connection instead of answering: the client sees the connection
+   * broken with no answer, as when SEFAZ authorized an NFC-e whose answer was lost on the way.
+   * Calls answered with a `failWith` fault are not processed, so they do not count.
+   */
+  loseAnswers(times: number): void;
   /**
    * Make the service unreachable until up(): 'refuse' closes the port (ECONNREFUSED), 'reset'
    * accepts and destroys each connection (ECONNRESET). Open connections are destroyed either way.
@@ -81,7 +98,10 @@ export interface SefazControl {
    * `configure({ receitaRegister: { [cnpj]: '1' } })`, `configure({ ibsCbsRates: { '2027': { cbs: '0.90' } } })`.
    */
   configure(rules: SefazRulesPatch): void;
-  /** Back to the initial state: no failures, up, running, nothing authorized, no calls counted, the options' rules. */
+  /**
+   * Back to the initial state: no failures, delay or lost answers, up, running, nothing authorized,
+   * no calls counted, the options' rules.
+   */
   reset(): Promise<void>;
   authorized(): Authorization[];
   /** HTTP calls received per service, including those answered with a fault. */
@@ -144,6 +164,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
   const initial = () => ({
     delayMs: 0,
     failure: { httpStatus: 500 as 500 | 503, remaining: 0 },
+    lostAnswers: 0,
     calls: { authorization: 0, status: 0, consultation: 0 } as SefazCalls,
   });
   let state = initial();
@@ -174,11 +195,15 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
 
     const body = await readBody(req, MAX_BODY_BYTES);
     let answer: Answer;
+    let lost = false;
     if (state.failure.remaining > 0) {
       state.failure.remaining--;
       const reason = state.failure.httpStatus === 503 ? 'Service Unavailable' : 'Internal Server Error';
       answer = { httpStatus: state.failure.httpStatus, body: soapFault('Receiver', reason) };
     } else {
+      // Decided before processing, as a fault is: the next calls in the order they are read.
+      lost = state.lostAnswers > 0;
+      if (lost) state.lostAnswers--;
       answer = await respond(route, req.headers['content-type'], body);
     }
 
@@ -187,6 +212,8 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
     } catch {
       return void res.destroy(); // closing: never answer
     }
+    // The work is done (authorized, registered); only the answer goes missing.
+    if (lost) return void res.destroy();
     send(res, answer);
   }
 
@@ -222,6 +249,7 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
   const control: SefazControl = {
     setDelay: (ms) => void (state.delayMs = ms),
     failWith: (httpStatus, times) => void (state.failure = { httpStatus, remaining: times === 'always' ? Infinity : times }),
+    loseAnswers: (times) => void (state.lostAnswers = times),
     async down(how = 'refuse') {
       if (how === 'reset') dropConnections = true;
       await Promise.all([destroySockets(), how === 'refuse' && stopListening()]);

@@ -50,16 +50,18 @@ export interface Answer {
 
 const answer = (body: string): Answer => ({ httpStatus: 200, body });
 
-const header = (sefaz: Sefaz): Header => ({
+const header = (sefaz: Sefaz, receivedAt = sefaz.now()): Header => ({
   tpAmb: sefaz.tpAmb,
   verAplic: sefaz.verAplic,
   cUF: sefaz.cUF,
-  dhRecbto: brasiliaTime(sefaz.now()),
+  dhRecbto: brasiliaTime(receivedAt),
 });
 
 /** NFeAutorizacao4, synchronous (indSinc 1): one NFC-e per lot, its protocol in the answer. */
 export async function authorizeLot(sefaz: Sefaz, received: Received): Promise<Answer> {
-  const head = header(sefaz);
+  // One reading of the clock: the dhEmi rules (703/704) compare with the dhRecbto answered.
+  const receivedAt = sefaz.now();
+  const head = header(sefaz, receivedAt);
   const lot = (status: Status) => answer(soapResult(services.authorization, retEnviNFe(head, status)));
 
   if (sefaz.serviceStatus !== 'running') return lot(sefaz.serviceStatus === 'paused' ? statuses.paused : statuses.stopped);
@@ -100,8 +102,7 @@ export async function authorizeLot(sefaz: Sefaz, received: Received): Promise<An
       ),
     );
   const nRec = sefaz.registry.nextReceipt();
-  const rejection =
-    sefaz.forcedRejections.shift() ?? checkDocument(document, { ...sefaz, now: sefaz.now(), digestValue: digVal });
+  const rejection = sefaz.forcedRejections.shift() ?? checkDocument(document, { ...sefaz, now: receivedAt, digestValue: digVal });
   if (rejection) return processed(rejection);
 
   // A document that passed the signature checks has a DigestValue.
