@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { unlessConditionFails } from '../shared/conditional.ts';
-import type { Numbering } from './document.ts';
+import type { Contingency, Numbering } from './document.ts';
 
 /**
  * nNF allocation per (CNPJ, série). The counter is one item incremented atomically (never two
@@ -13,7 +13,18 @@ import type { Numbering } from './document.ts';
  * never made; a send that may have reached SEFAZ is kept as `sentAt`. A number never sent can be
  * withdrawn (a gap) when the payment gives up; one that may have been sent may be authorized and
  * holds its order until a retry settles it.
+ *
+ * Offline contingency (spec §4) gives the payment a second number in the same item
+ * (`contingency`, written once): from then on every retry issues that tpEmis 9 NFC-e and the online
+ * number is never sent again; the contingency sender settles it (110112 or inutilização).
  */
+const numbered = z.object({
+  nNF: z.number().int().positive(),
+  cNF: z.string().regex(/^\d{8}$/),
+  dhEmi: z.string(),
+});
+/** The offline-contingency number of a payment: its own nNF, cNF and dhEmi, with dhCont and xJust. */
+export type ContingencyNumbering = Numbering & Contingency;
 const reservation = z.object({
   nNF: z.number().int().positive(),
   cNF: z.string().regex(/^\d{8}$/),
@@ -24,8 +35,13 @@ const reservation = z.object({
   sentAt: z.string().optional(),
   /** The attempt now sending (or that crashed while sending): its outcome is unknown. */
   sending: z.string().optional(),
+  /** The tpEmis 9 number, once the payment went to offline contingency. */
+  contingency: numbered.extend({ dhCont: z.string(), xJust: z.string() }).optional(),
 });
 export type Reservation = z.infer<typeof reservation>;
+
+/** The payment's online number, and its contingency number once it has one. */
+export type Reserved = Numbering & { contingency?: ContingencyNumbering };
 
 export interface NumberSource {
   reserve(
@@ -34,7 +50,25 @@ export interface NumberSource {
     serie: number,
     firstAttempt: boolean,
     fresh: (nNF: number) => Omit<Numbering, 'nNF'>,
-  ): Promise<Numbering>;
+  ): Promise<Reserved>;
+  /**
+   * Gives the payment its offline-contingency number, once: a retry (or a racing delivery) gets the
+   * one written first, and a number lost to such a race is a gap. Throws when the payment holds no
+   * online number (it was withdrawn: the payment gave up).
+   */
+  reserveContingency(
+    paymentId: string,
+    cnpj: string,
+    serie: number,
+    fresh: (nNF: number) => Omit<ContingencyNumbering, 'nNF'>,
+  ): Promise<ContingencyNumbering>;
+  /**
+   * Drops the payment's online number `nNF` for a new one (normal emission past its age, with
+   * contingency off): recorded first as a gap with the key built for it (`chave`, queried before
+   * any inutilização), then the reservation removed, so the next reserve() takes a fresh number.
+   * Nothing happens when the payment holds another number or a contingency one.
+   */
+  renumber(paymentId: string, nNF: number, chave: string, reason: string): Promise<void>;
   /** The number this payment holds, if it took one, and whether it was sent. */
   reserved(paymentId: string): Promise<Reservation | undefined>;
   /**
@@ -50,8 +84,12 @@ export interface NumberSource {
    * new number) and the number recorded as a gap for inutilização. False when it was sent.
    */
   withdraw(paymentId: string, reason: string): Promise<boolean>;
-  /** A number that will never be authorized (rejected, or lost to a race): kept for inutilização. */
-  recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void>;
+  /**
+   * A number that will never be authorized (rejected, lost to a race, abandoned): kept for
+   * inutilização (`GAP#NNF#<cnpj>#<serie>#<nNF>`), with every key built for it (`chaves`), which
+   * must be queried at SEFAZ before the number is declared unused.
+   */
+  recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string, chave?: string): Promise<void>;
 }
 
 export class DynamoNumbering implements NumberSource {
@@ -73,23 +111,13 @@ export class DynamoNumbering implements NumberSource {
     serie: number,
     firstAttempt: boolean,
     fresh: (nNF: number) => Omit<Numbering, 'nNF'>,
-  ): Promise<Numbering> {
+  ): Promise<Reserved> {
     const key = { pk: `NUMBERED#${paymentId}` };
     // A retry keeps its number (and key); a first attempt has none yet, and a race is caught below.
     const existing = firstAttempt ? undefined : await this.reserved(paymentId);
-    if (existing) return numberingOf(existing);
+    if (existing) return reservedOf(existing);
 
-    const series = `NNF#${cnpj}#${serie}`;
-    const { Attributes } = await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: series },
-        UpdateExpression: 'ADD lastNNF :one',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    const nNF = z.number().int().positive().parse(Attributes?.lastNNF);
+    const nNF = await this.nextNumber(cnpj, serie);
     const numbering: Numbering = { nNF, ...fresh(nNF) };
     const written = await unlessConditionFails(() =>
       this.db.send(
@@ -103,7 +131,67 @@ export class DynamoNumbering implements NumberSource {
     if (written) return numbering;
     // Another delivery of the same job reserved first: its number stands, this one is a gap.
     await this.recordGap(cnpj, serie, nNF, paymentId, 'race');
-    return numberingOf(reservation.parse(await this.reserved(paymentId)));
+    return reservedOf(reservation.parse(await this.reserved(paymentId)));
+  }
+
+  async reserveContingency(
+    paymentId: string,
+    cnpj: string,
+    serie: number,
+    fresh: (nNF: number) => Omit<ContingencyNumbering, 'nNF'>,
+  ): Promise<ContingencyNumbering> {
+    const existing = await this.reserved(paymentId);
+    if (!existing) throw new Error(`payment ${paymentId} holds no number; it cannot go to contingency`);
+    if (existing.contingency) return existing.contingency;
+    const nNF = await this.nextNumber(cnpj, serie);
+    const contingency: ContingencyNumbering = { nNF, ...fresh(nNF) };
+    const written = await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `NUMBERED#${paymentId}` },
+          UpdateExpression: 'SET contingency = :contingency',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(contingency)',
+          ExpressionAttributeValues: { ':contingency': contingency },
+        }),
+      ),
+    );
+    if (written) return contingency;
+    await this.recordGap(cnpj, serie, nNF, paymentId, 'race');
+    const winner = (await this.reserved(paymentId))?.contingency;
+    if (!winner) throw new Error(`payment ${paymentId} lost its number while going to contingency`);
+    return winner;
+  }
+
+  async renumber(paymentId: string, nNF: number, chave: string, reason: string): Promise<void> {
+    const existing = await this.reserved(paymentId);
+    if (!existing || existing.nNF !== nNF || existing.contingency) return;
+    // The gap first: a crash before the delete repeats both, and the number is never lost.
+    await this.recordGap(existing.cnpj, existing.serie, nNF, paymentId, reason, chave);
+    await unlessConditionFails(() =>
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `NUMBERED#${paymentId}` },
+          ConditionExpression: 'nNF = :nNF AND attribute_not_exists(contingency)',
+          ExpressionAttributeValues: { ':nNF': nNF },
+        }),
+      ),
+    );
+  }
+
+  /** The series' next nNF: one atomic increment of its counter item. */
+  private async nextNumber(cnpj: string, serie: number): Promise<number> {
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `NNF#${cnpj}#${serie}` },
+        UpdateExpression: 'ADD lastNNF :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return z.number().int().positive().parse(Attributes?.lastNNF);
   }
 
   async beginSend(paymentId: string, attempt: string, at: string): Promise<void> {
@@ -153,7 +241,8 @@ export class DynamoNumbering implements NumberSource {
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: `NUMBERED#${paymentId}` },
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt) AND attribute_not_exists(sending)',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(sentAt) AND attribute_not_exists(sending) AND attribute_not_exists(contingency)',
           ReturnValues: 'ALL_OLD',
         }),
       ),
@@ -164,16 +253,25 @@ export class DynamoNumbering implements NumberSource {
     return true;
   }
 
-  async recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string): Promise<void> {
+  async recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string, chave?: string): Promise<void> {
     await this.db.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: this.tableName,
-        Item: { pk: `GAP#NNF#${cnpj}#${serie}#${nNF}`, cnpj, serie, nNF, paymentId, reason },
+        Key: { pk: `GAP#NNF#${cnpj}#${serie}#${nNF}` },
+        UpdateExpression: `SET cnpj = :cnpj, serie = :serie, nNF = :nNF, paymentId = :paymentId, reason = :reason${chave ? ' ADD chaves :chaves' : ''}`,
+        ExpressionAttributeValues: {
+          ':cnpj': cnpj,
+          ':serie': serie,
+          ':nNF': nNF,
+          ':paymentId': paymentId,
+          ':reason': reason,
+          ...(chave ? { ':chaves': new Set([chave]) } : {}),
+        },
       }),
     );
   }
 }
 
-function numberingOf({ nNF, cNF, dhEmi }: Reservation): Numbering {
-  return { nNF, cNF, dhEmi };
+function reservedOf({ nNF, cNF, dhEmi, contingency }: Reservation): Reserved {
+  return { nNF, cNF, dhEmi, ...(contingency ? { contingency } : {}) };
 }

@@ -98,3 +98,62 @@ describe('sends and withdrawals', () => {
     expect(await numbering.withdraw('w-2', 'never sent')).toBe(false);
   });
 });
+
+describe('offline contingency and renumbering', () => {
+  const contingent = (nNF: number) => ({
+    cNF: String(20_000_000 + nNF),
+    dhEmi: '2026-11-22T12:00:09-03:00',
+    dhCont: '2026-11-22T12:00:09-03:00',
+    xJust: 'SEFAZ inacessivel: emissao em contingencia offline',
+  });
+  const gaps = async (prefix: string) =>
+    ((await db.send(new ScanCommand({ TableName: table }))).Items ?? [])
+      .filter((i) => String(i.pk).startsWith(prefix))
+      .map((g) => ({ nNF: g.nNF, reason: g.reason, chaves: g.chaves ? [...(g.chaves as Set<string>)].sort() : undefined }))
+      .sort((a, b) => a.nNF - b.nNF);
+
+  it('gives a payment one contingency number, next in its series, kept by every retry and by a racing delivery', async () => {
+    const online = await numbering.reserve('k-1', '22333444000181', 1, true, fresh);
+    const [first, racing] = await Promise.all([
+      numbering.reserveContingency('k-1', '22333444000181', 1, contingent),
+      numbering.reserveContingency('k-1', '22333444000181', 1, contingent),
+    ]);
+    expect(first).toEqual(racing);
+    expect([online.nNF + 1, online.nNF + 2]).toContain(first.nNF);
+    expect(await numbering.reserveContingency('k-1', '22333444000181', 1, contingent)).toEqual(first);
+    expect(await numbering.reserve('k-1', '22333444000181', 1, false, fresh)).toEqual({ ...online, contingency: first });
+    // The loser of the race, if there was one, is a gap; the online number never is (the sender settles it).
+    const lost = await gaps('GAP#NNF#22333444000181#1#');
+    expect(lost.every((g) => g.reason === 'race' && g.nNF !== online.nNF && g.nNF !== first.nNF)).toBe(true);
+    expect(await numbering.withdraw('k-1', 'never sent')).toBe(false);
+  });
+
+  it('refuses contingency to a payment without a number', async () => {
+    await expect(numbering.reserveContingency('k-none', '22333444000181', 1, contingent)).rejects.toThrow(
+      'payment k-none holds no number; it cannot go to contingency',
+    );
+  });
+
+  it('renumbers: the old number a gap with its key, then a fresh number; a stale or contingency payment is left alone', async () => {
+    const old = await numbering.reserve('r-1', '33444555000181', 2, true, fresh);
+    const chave = '35261133444555000181650020000000011100000011';
+    await numbering.renumber('r-1', old.nNF + 99, chave, 'late: not at SEFAZ');
+    expect(await numbering.reserve('r-1', '33444555000181', 2, false, fresh)).toEqual(old);
+    await numbering.renumber('r-1', old.nNF, chave, 'late: not at SEFAZ');
+    await numbering.renumber('r-1', old.nNF, chave, 'late: not at SEFAZ'); // a retry after a crash
+    const renewed = await numbering.reserve('r-1', '33444555000181', 2, false, fresh);
+    expect(renewed.nNF).toBe(old.nNF + 1);
+    expect(await gaps('GAP#NNF#33444555000181#2#')).toEqual([{ nNF: old.nNF, reason: 'late: not at SEFAZ', chaves: [chave] }]);
+
+    await numbering.reserveContingency('r-1', '33444555000181', 2, contingent);
+    await numbering.renumber('r-1', renewed.nNF, chave, 'late: not at SEFAZ');
+    expect((await numbering.reserved('r-1'))?.nNF).toBe(renewed.nNF);
+  });
+
+  it('a gap keeps every key built for its number', async () => {
+    await numbering.recordGap('44555666000181', 3, 7, 'g-1', '704', 'A'.repeat(44));
+    await numbering.recordGap('44555666000181', 3, 7, 'g-1', 'online attempt replaced by contingency', 'B'.repeat(44));
+    const [gap] = await gaps('GAP#NNF#44555666000181#3#');
+    expect(gap).toEqual({ nNF: 7, reason: 'online attempt replaced by contingency', chaves: ['A'.repeat(44), 'B'.repeat(44)] });
+  });
+});
