@@ -10,7 +10,7 @@
  *   npm run integration -- partner-secret --id <guid> --partner <cielo|esitef|sicoob> (--local | --table …)
  *   npm run integration -- partner-revoke --partner <name> --secret <secret> (--local | --table …)
  *   A1_PASSWORD=… npm run integration -- fiscal --id <guid> --emitter emitter.json --catalog catalog.json \
- *     --pfx a1.p12 [--receipt-columns 48] (--local | --table <IntegrationsTableName>)
+ *     --pfx a1.p12 [--receipt-columns 48] [--no-offline-contingency] (--local | --table <IntegrationsTableName>)
  *   CIELO_ACCESS_TOKEN=… npm run integration -- cielo --id <guid> --client-id <Client-Id> --merchant-id <Merchant-Id> \
  *     [--invoice-when-paid] [--table-rule '<regex with one group>'] (--local | --table <IntegrationsTableName>)
  *
@@ -21,7 +21,9 @@
  *
  * `fiscal` stores the emitter (without its CSC) and the catalog in the integrations table and the
  * A1 certificate with its password and the CSC in Secrets Manager (`checkout/nfce/<id>`); the
- * certificate must open with the password and belong to the emitter's CNPJ.
+ * certificate must open with the password and belong to the emitter's CNPJ. Offline contingency
+ * (tpEmis 9 when SEFAZ does not answer a sale) is on unless `--no-offline-contingency`: then a
+ * payment waits for SEFAZ through the queue's retries.
  *
  * `cielo` stores the integration's Cielo LIO settings (`CIELO#<id>`: issue the NFC-e when Cielo
  * reports an order paid; how notes name a table) and its Order Manager credentials in Secrets
@@ -72,6 +74,7 @@ const { positionals, values } = (() => {
         catalog: { type: 'string' },
         pfx: { type: 'string' },
         'receipt-columns': { type: 'string' },
+        'no-offline-contingency': { type: 'boolean', default: false },
         'client-id': { type: 'string' },
         'merchant-id': { type: 'string' },
         'invoice-when-paid': { type: 'boolean', default: false },
@@ -253,6 +256,7 @@ async function storeFiscal(): Promise<void> {
   if (certificate.cnpj !== emitter.cnpj)
     throw new Error(`the certificate belongs to CNPJ ${certificate.cnpj}, the emitter is ${emitter.cnpj}`);
   const receiptColumns = values['receipt-columns'] === '48' ? 48 : 32;
+  const offlineContingency = !values['no-offline-contingency'];
   for (const year of missingRateYears(ibsCbsSettings(catalog.ibsCbs), emitter.crt, new Date())) {
     console.warn(
       `warning: no IBS/CBS rate for ${year} in catalog.ibsCbs.rates; from ${year} every NFC-e of this CRT ${emitter.crt} emitter fails until one is set`,
@@ -267,6 +271,7 @@ async function storeFiscal(): Promise<void> {
       emitter,
       catalog,
       receiptColumns,
+      offlineContingency,
       pfx,
       password,
     });
@@ -278,7 +283,7 @@ async function storeFiscal(): Promise<void> {
     .min(1, '--table is required (the IntegrationsTableName output of cdk deploy) unless --local')
     .parse(values.table ?? '');
   const { csc, ...stored } = emitter;
-  const item = fiscalItemSchema.parse({ emitter: stored, catalog, receiptColumns });
+  const item = fiscalItemSchema.parse({ emitter: stored, catalog, receiptColumns, offlineContingency });
   await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
     new PutCommand({ TableName: table, Item: { pk: `FISCAL#${id}`, ...item } }),
   );
@@ -287,7 +292,7 @@ async function storeFiscal(): Promise<void> {
   const secretString = JSON.stringify(nfceSecretSchema.parse({ privateKeyPem, certificatePem, csc }));
   await putSecret(secretName, secretString, `A1 certificate and CSC of integration ${id}`);
   console.log(
-    `fiscal setup of ${id} stored: emitter ${emitter.cnpj} série ${emitter.serie}, tpAmb ${emitter.tpAmb}; secret ${secretName}`,
+    `fiscal setup of ${id} stored: emitter ${emitter.cnpj} série ${emitter.serie}, tpAmb ${emitter.tpAmb}, offline contingency ${offlineContingency ? 'on' : 'off'}; secret ${secretName}`,
   );
 }
 

@@ -132,8 +132,11 @@ export type { GatewayError };
 export { gatewayErrorBody };
 
 export type Access = 'read' | 'readWrite';
-/** Buckets: read, or put new objects only (fiscal XML is never deleted or rewritten by a function). */
-export type BucketAccess = 'read' | 'put';
+/**
+ * Buckets: read, put objects, or both. No function deletes or changes versions: the fiscal bucket
+ * is versioned, so a put over a key (a receipt rewritten once authorized) keeps the earlier version.
+ */
+export type BucketAccess = 'read' | 'put' | 'readPut';
 
 export type Trigger =
   | {

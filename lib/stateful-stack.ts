@@ -20,6 +20,7 @@ import {
 } from './manifest.ts';
 import { byName, entriesOf, pascal } from './constructs/names.ts';
 import { pendingVerificationAlarm } from './manifest/cielo.ts';
+import { contingencyDeadlineAlarm } from './manifest/nfce.ts';
 
 /** Attribute DynamoDB TTL reads (epoch seconds); the local runtime ignores expired items in code. */
 const TTL_ATTRIBUTE = 'expiresAt';
@@ -152,6 +153,22 @@ export class StatefulStack extends Stack {
       evaluationPeriods: 1,
       // No data: the sweep found nothing pending (it publishes 0) or did not run (its errors alarm elsewhere).
       treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(alarmAction);
+    const deadline = contingencyDeadlineAlarm;
+    new Alarm(this, 'ContingencyDeadlineAlarm', {
+      alarmDescription: `NFC-e issued in offline contingency still not authorized by SEFAZ within ${deadline.defaultWithinHours} h of their transmission deadline (end of the next business day), or past it: see GET /admin/nfce/contingency`,
+      metric: new Metric({
+        namespace: deadline.namespace,
+        metricName: deadline.metric,
+        dimensionsMap: { service: deadline.service },
+        period: Duration.minutes(15),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // The sender publishes every 5 minutes (0 when nothing is close): silence means it stopped, and nothing is being sent.
+      treatMissingData: TreatMissingData.BREACHING,
     }).addAlarmAction(alarmAction);
   }
 }

@@ -2,6 +2,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { SecretStore } from '../shared/secrets.ts';
 import { a1FromPem, type A1Certificate } from './certificate.ts';
+import type { ClientTls } from './sefaz.ts';
 import { catalogSchema, emitterSchema, type Catalog, type Emitter } from './fiscal.ts';
 
 /**
@@ -13,6 +14,11 @@ export const fiscalItemSchema = z.object({
   catalog: catalogSchema,
   /** Receipt width for the card machine's printer. */
   receiptColumns: z.union([z.literal(32), z.literal(48)]).default(32),
+  /**
+   * Offline contingency (tpEmis 9) when SEFAZ does not answer a payment's NFC-e (spec §4): on unless
+   * the store turns it off; then the payment waits for SEFAZ through the queue's retries.
+   */
+  offlineContingency: z.boolean().default(true),
 });
 export type FiscalItem = z.infer<typeof fiscalItemSchema>;
 
@@ -30,7 +36,13 @@ export interface FiscalSetup {
   emitter: Emitter;
   catalog: Catalog;
   receiptColumns: 32 | 48;
+  offlineContingency: boolean;
   certificate: A1Certificate;
+}
+
+/** The emitter's side of SEFAZ's mutual TLS: its A1 certificate. */
+export function clientTls(setup: Pick<FiscalSetup, 'certificate'>): ClientTls {
+  return { key: setup.certificate.privateKeyPem, cert: setup.certificate.certificatePem };
 }
 
 /** The integration's fiscal setup is missing or unusable: the store's operator must fix it. */
@@ -89,6 +101,7 @@ export class FiscalConfig {
       emitter: { ...fiscal.data.emitter, csc: secret.data.csc },
       catalog: fiscal.data.catalog,
       receiptColumns: fiscal.data.receiptColumns,
+      offlineContingency: fiscal.data.offlineContingency,
       certificate,
     };
     if (setup.certificate.cnpj !== setup.emitter.cnpj) {

@@ -306,19 +306,9 @@ export function buildDocument(input: NfceInput): NfceDocument {
 
   const { pag, vTroco } = payments(payment.request.paymentObject.methods, payment.amounts, vNF, payment.integrated);
   const cUF = UF_CODES[emitter.address.uf];
-  const yearMonth = numbering.dhEmi.slice(2, 4) + numbering.dhEmi.slice(5, 7);
   const contingency = input.contingency ? contingencyOf(input.contingency, numbering.dhEmi) : undefined;
-  const chave = accessKey({
-    cUF,
-    yearMonth,
-    cnpj: emitter.cnpj,
-    model: '65',
-    serie: emitter.serie,
-    nNF: numbering.nNF,
-    // The key carries tpEmis: a contingency NFC-e never shares its key with an online attempt.
-    tpEmis: contingency ? 9 : 1,
-    cNF: numbering.cNF,
-  });
+  // The key carries tpEmis: a contingency NFC-e never shares its key with an online attempt.
+  const chave = documentKey(emitter, numbering, contingency ? 9 : 1);
 
   return {
     chave,
@@ -335,6 +325,23 @@ export function buildDocument(input: NfceInput): NfceDocument {
     verProc: input.verProc,
     ...(contingency ? { contingency } : {}),
   };
+}
+
+/**
+ * The access key of the emitter's NFC-e under `numbering` (key.ts' layout: cUF, AAMM of dhEmi, CNPJ,
+ * 65, série, nNF, tpEmis — 1 normal, 9 offline contingency — cNF, cDV).
+ */
+export function documentKey(emitter: Pick<Emitter, 'address' | 'cnpj' | 'serie'>, numbering: Numbering, tpEmis: 1 | 9): string {
+  return accessKey({
+    cUF: UF_CODES[emitter.address.uf],
+    yearMonth: numbering.dhEmi.slice(2, 4) + numbering.dhEmi.slice(5, 7),
+    cnpj: emitter.cnpj,
+    model: '65',
+    serie: emitter.serie,
+    nNF: numbering.nNF,
+    tpEmis,
+    cNF: numbering.cNF,
+  });
 }
 
 /** PL_010e's TDateTimeUTC (tiposBasico_v4.00.xsd; its stray commas left out): a real calendar date, no fractions, a whole-hour offset. */

@@ -158,6 +158,8 @@ export const emitterSchema = z.object({
     statusServico: z.url(),
     /** NFeConsultaProtocolo4; SP's sits beside NFeAutorizacao4 and is derived from it when absent. */
     consultaProtocolo: z.url().optional(),
+    /** NFeRecepcaoEvento4 (cancellations); derived from NFeAutorizacao4 when absent, as SP's sits beside it. */
+    recepcaoEvento: z.url().optional(),
   }),
   technicalContact: z
     .object({
@@ -170,3 +172,15 @@ export const emitterSchema = z.object({
     .optional(),
 });
 export type Emitter = z.infer<typeof emitterSchema>;
+
+/**
+ * The URL of one of SEFAZ's NFC-e services for this emitter: the stored one, or SP's layout, where
+ * every service sits beside NFeAutorizacao4 (`…/ws/NFeConsultaProtocolo4.asmx`; spec §6).
+ */
+export function sefazServiceUrl(emitter: Pick<Emitter, 'urls'>, service: 'consultaProtocolo' | 'recepcaoEvento'): string {
+  const name = service === 'consultaProtocolo' ? 'NFeConsultaProtocolo4' : 'NFeRecepcaoEvento4';
+  return emitter.urls[service] ?? emitter.urls.autorizacao.replace('NFeAutorizacao4', name);
+}
+
+/** `ide/verProc` and the events' `verAplic`: this application and its version. */
+export const VER_PROC = 'checkout 0.1';

@@ -25,7 +25,8 @@ const pathSchema = z.object({
 const querySchema = z.object({ columns: z.enum(['32', '48']).default('32') });
 
 /**
- * GET /invoices/{invoiceKey} (the authorized nfeProc) and GET /invoices/{invoiceKey}/receipt (the
+ * GET /invoices/{invoiceKey} (the authorized nfeProc; the signed NFe of an offline-contingency
+ * NFC-e SEFAZ has not authorized yet) and GET /invoices/{invoiceKey}/receipt (the
  * DANFE NFC-e text, `?columns=48` for wide printers), for the integration that issued it only:
  * another integration's key answers 404, so keys cannot be probed.
  */
@@ -43,7 +44,8 @@ export const handler = httpRoute(async (event) => {
   if (!invoice || invoice.integrationHubServiceId !== caller) {
     throw new ClientError(404, [{ key: 'invoiceKey', message: `no NFC-e ${path.data.invoiceKey} for this integration` }]);
   }
-  const xml = await documents.get(invoice.nfeProcKey);
+  // A contingency NFC-e SEFAZ has not authorized yet: its signed NFe (the receipt says "Pendente de autorização").
+  const xml = await documents.get(invoice.nProt ? invoice.nfeProcKey : invoice.signedKey);
   if (event.resource.endsWith('/receipt')) {
     return {
       statusCode: 200,

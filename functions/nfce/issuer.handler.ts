@@ -13,6 +13,7 @@ import { readEnv } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
 import { secretStore } from '../shared/secrets.ts';
 import { FiscalConfig } from './config.ts';
+import { VER_PROC } from './fiscal.ts';
 import { S3Documents } from './s3-documents.ts';
 import { DynamoInvoices } from './invoices.ts';
 import { issue, type IssuerDeps } from './issuer.ts';
@@ -28,7 +29,17 @@ const env = readEnv({
   [envName.bucket('fiscal')]: z.string().min(1),
   [envName.queueUrl('nfceRequests')]: z.url(),
   [envName.secretPrefix('nfce')]: z.string().min(1),
+  /**
+   * The limit of a SEFAZ call no customer waits on: an authorization with contingency off, the
+   * protocol queries. With contingency on the authorization waits CONTINGENCY_WAIT_SECONDS instead.
+   */
   SEFAZ_TIMEOUT_SECONDS: z.coerce.number().positive().default(15),
+  /** How long a sale waits for SEFAZ's authorization before its NFC-e goes to offline contingency. */
+  CONTINGENCY_WAIT_SECONDS: z.coerce.number().positive().default(8),
+  /** A normal-emission NFC-e older than this is not sent (SEFAZ refuses it after 5 minutes: 704). */
+  CONTINGENCY_LATE_AFTER_SECONDS: z.coerce.number().positive().default(240),
+  /** A contingency NFC-e must be transmitted by the end of this many business days after its day. */
+  CONTINGENCY_DEADLINE_BUSINESS_DAYS: z.coerce.number().int().positive().default(1),
   /** First retry delay; doubles per attempt up to the queue's visibility timeout. */
   RETRY_BASE_SECONDS: z.coerce.number().positive().default(15),
 });
@@ -42,10 +53,15 @@ const deps: IssuerDeps = {
   numbering: new DynamoNumbering(dynamo(), text(envName.table('numbering'))),
   documents: new S3Documents(s3(), text(envName.bucket('fiscal'))),
   invoices: new DynamoInvoices(dynamo(), text(envName.table('invoices'))),
-  authorize: (url, xml, tls) => authorize(url, xml, { tls, timeoutMs: sefazBudget() }),
+  authorize: (url, xml, tls, waitMs) => authorize(url, xml, { tls, timeoutMs: sefazBudget(waitMs) }),
   consultProtocol: (url, chave, tpAmb, tls) => consultProtocol(url, chave, tpAmb, { tls, timeoutMs: sefazBudget() }),
   now: () => new Date(),
-  verProc: 'checkout 0.1',
+  contingency: {
+    waitMs: (env.CONTINGENCY_WAIT_SECONDS as number) * 1000,
+    lateAfterMs: (env.CONTINGENCY_LATE_AFTER_SECONDS as number) * 1000,
+    deadlineBusinessDays: env.CONTINGENCY_DEADLINE_BUSINESS_DAYS as number,
+  },
+  verProc: VER_PROC,
   log: {
     info: (message, extra) => logger.info(message, { ...extra }),
     warn: (message, extra) => logger.warn(message, { ...extra }),
@@ -56,12 +72,13 @@ const { maxReceiveCount, visibilityTimeoutSeconds } = queues.nfceRequests;
 /** When this invocation must be done: Lambda ends it there, skipping every catch block. */
 let deadline = Number.POSITIVE_INFINITY;
 /**
- * A SEFAZ call may take the configured timeout, but never more than half of what is left after
- * a margin for the writes that follow: a 204 needs a second call (the protocol query).
+ * A SEFAZ call may take `limitMs` (SEFAZ_TIMEOUT_SECONDS unless the contingency wait is given),
+ * but never more than half of what is left after a margin for the writes that follow: a 204 needs
+ * a second call (the protocol query), contingency a document to build and store.
  */
-function sefazBudget(): number {
+function sefazBudget(limitMs = (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000): number {
   const left = (deadline - Date.now() - 5_000) / 2;
-  return Math.max(1_000, Math.min((env.SEFAZ_TIMEOUT_SECONDS as number) * 1000, left));
+  return Math.max(1_000, Math.min(limitMs, left));
 }
 const processor = new BatchProcessor(EventType.SQS);
 

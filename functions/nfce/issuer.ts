@@ -6,10 +6,20 @@ import type { PaymentStore } from '../payments/store.ts';
 import { parseTaxDocument } from '../shared/documents.ts';
 import { formatReais } from '../shared/money.ts';
 import { saoPauloIso } from '../shared/time.ts';
-import { FiscalSetupProblem, type FiscalConfig } from './config.ts';
-import { buildDocument, itemTotal, type Det, type NfceDocument } from './document.ts';
+import { clientTls, FiscalSetupProblem, type FiscalConfig, type FiscalSetup } from './config.ts';
+import { contingencyDeadline, type ContingencyInvoice } from './contingency.ts';
+import {
+  buildDocument,
+  documentKey,
+  itemTotal,
+  type Contingency,
+  type Det,
+  type NfceDocument,
+  type Numbering,
+} from './document.ts';
+import { sefazServiceUrl } from './fiscal.ts';
 import { randomCNF } from './key.ts';
-import type { NumberSource } from './numbering.ts';
+import type { ContingencyNumbering, NumberSource } from './numbering.ts';
 import { renderReceipt } from './receipt.ts';
 import {
   authorizationMessageBytes,
@@ -23,8 +33,15 @@ import { enviNFe, nfeProc, signNfce, type SignedNfce } from './xml.ts';
 /**
  * One payment's NFC-e, from the queued job to the result the POS gets with 200. Idempotent: a
  * finished payment is skipped, the number is reserved once per payment (a retry rebuilds the same
- * key), S3 writes overwrite the same keys. SEFAZ being unreachable throws SefazUnavailable so the
- * job is retried; on the last attempt the payment also says so.
+ * key), S3 writes overwrite the same keys.
+ *
+ * SEFAZ unreachable (refused, DNS, TLS, 5xx), paused (108 / 109, 656, 103 / 105) or silent past
+ * `contingency.waitMs`: with offline contingency on (the integration's default) the sale gets a
+ * tpEmis 9 NFC-e at once, with a new number (spec nfce-2026.md §4), answered as a success; the
+ * online attempt is never sent again and the contingency sender settles it. With contingency off
+ * SefazUnavailable is thrown so the job is retried, and on the last attempt the payment says so.
+ * A normal-emission document older than `contingency.lateAfterMs` is never sent (SEFAZ refuses it
+ * with 704): its key is queried first.
  */
 
 export interface InvoiceIndex {
@@ -36,6 +53,8 @@ export interface InvoiceIndex {
     signedKey: string;
     nProt: string;
   }): Promise<void>;
+  /** A contingency NFC-e for the sender, written once (a retry leaves what is there). */
+  recordContingency(entry: ContingencyInvoice): Promise<void>;
 }
 
 export interface DocumentStore {
@@ -65,9 +84,16 @@ export interface IssuerDeps {
   numbering: NumberSource;
   documents: DocumentStore;
   invoices: InvoiceIndex;
-  authorize: (url: string, enviNFeXml: string, tls: ClientTls) => Promise<AuthorizationAnswer>;
+  /** NFeAutorizacao4; `waitMs`, when given, caps the call (the contingency wait). */
+  authorize: (url: string, enviNFeXml: string, tls: ClientTls, waitMs?: number) => Promise<AuthorizationAnswer>;
   consultProtocol: (url: string, chave: string, tpAmb: 1 | 2, tls: ClientTls) => Promise<AuthorizationAnswer>;
   now: () => Date;
+  /**
+   * Offline contingency timing: how long the POS's sale waits for SEFAZ's authorization before
+   * going to contingency (8 s by default), the age past which a normal-emission document is not
+   * sent (4 minutes: SEFAZ refuses it at 5, 704), and the transmission deadline in business days.
+   */
+  contingency: { waitMs: number; lateAfterMs: number; deadlineBusinessDays: number };
   verProc: string;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
@@ -78,7 +104,7 @@ export interface Delivery {
   maxReceiveCount: number;
 }
 
-export type IssueOutcome = 'authorized' | 'failed' | 'finished-without-invoice' | 'skipped';
+export type IssueOutcome = 'authorized' | 'contingency' | 'failed' | 'finished-without-invoice' | 'skipped';
 
 /** Lot processed (104) with the NFC-e authorized (100), or authorized late (150). */
 const AUTHORIZED = new Set(['100', '150']);
@@ -89,6 +115,8 @@ const DUPLICATE = '204';
  * processed), 108/109 (service paused), 656 (consumo indevido: too many calls, wait). Retried.
  */
 const TRANSIENT = new Set(['103', '105', '108', '109', '656']);
+/** Rejeição 703 / 704: dhEmi too far ahead of or behind SEFAZ's clock (normal emission only). */
+const LATE = new Set(['703', '704']);
 
 export async function issue(message: unknown, delivery: Delivery, deps: IssuerDeps): Promise<IssueOutcome> {
   const job = paymentJobSchema.parse(message);
@@ -142,6 +170,13 @@ async function giveUp(
       code: ISSUE_FAILED,
       message: `${why}; nothing was sent to SEFAZ and nº ${numbered.nNF} is recorded for inutilização`,
       holdsOrder: false,
+    };
+  }
+  if (numbered.contingency) {
+    return {
+      code: ISSUE_INCOMPLETE,
+      message: `${why}; the contingency NFC-e nº ${numbered.contingency.nNF} could not be completed and waits for an operator to retry`,
+      holdsOrder: true,
     };
   }
   if (error instanceof SefazUnavailable) {
@@ -224,30 +259,138 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     );
   }
 
-  let setup;
+  let setup: FiscalSetup;
   try {
     setup = await deps.fiscal.load(record.integrationHubServiceId);
   } catch (error) {
     if (error instanceof FiscalSetupProblem) return fail('FISCAL_SETUP', error.message);
     throw error;
   }
-  const { emitter, catalog, certificate } = setup;
+  const sale: Sale = { job, record, order, setup };
+  const { emitter } = setup;
+  const tls = clientTls(setup);
+  const consulta = sefazServiceUrl(emitter, 'consultaProtocolo');
 
   // Its first attempt ever (no earlier one can have reserved a number): nothing to read first.
   const firstAttempt = record.processingAttempts === 1;
-  const numbering = await deps.numbering.reserve(record.paymentId, emitter.cnpj, emitter.serie, firstAttempt, (nNF) => ({
-    cNF: randomCNF(nNF),
-    // dhEmi without fractions: the schema's TDateTimeUTC has none.
-    dhEmi: `${saoPauloIso(deps.now()).slice(0, 19)}-03:00`,
-  }));
+  const reserve = (first: boolean) =>
+    deps.numbering.reserve(record.paymentId, emitter.cnpj, emitter.serie, first, (nNF) => ({
+      cNF: randomCNF(nNF),
+      dhEmi: secondsIso(deps.now()),
+    }));
+  let numbering = await reserve(firstAttempt);
+  // Once in contingency, always: the online number is never sent again (the sender settles it).
+  if (numbering.contingency) return inContingency(sale, numbering.contingency, deps);
+  let online = build(sale, numbering, deps);
+
+  if (deps.now().getTime() - Date.parse(numbering.dhEmi) > deps.contingency.lateAfterMs) {
+    // A normal-emission NFC-e this old would be refused (704): ask SEFAZ whether it has it first.
+    let held: AuthorizationAnswer | undefined;
+    try {
+      held = await deps.consultProtocol(consulta, online.signed.chave, emitter.tpAmb, tls);
+    } catch (error) {
+      if (!(error instanceof SefazUnavailable)) throw error;
+      if (setup.offlineContingency) return toContingency(sale, online, 'late', deps);
+      throw error;
+    }
+    if (held.protocol && AUTHORIZED.has(held.protocol.cStat) && held.protocol.nProt) {
+      return authorized(sale, online, { ...held.protocol, nProt: held.protocol.nProt }, deps);
+    }
+    if (setup.offlineContingency) return toContingency(sale, online, 'late', deps);
+    // Contingency off: this number goes to inutilização and the sale gets a new one, issued now.
+    await deps.numbering.renumber(record.paymentId, numbering.nNF, online.signed.chave, 'late: not at SEFAZ');
+    numbering = await reserve(false);
+    online = build(sale, numbering, deps);
+  }
+
+  const attempt = randomUUID();
+  // Both before the send, neither waiting for the other; a signed XML that was not stored means
+  // nothing was sent under this attempt.
+  const [stored, marked] = await Promise.allSettled([
+    deps.documents.put(online.signedKey, `${XML_DECLARATION}${online.signed.nfeXml}`, 'application/xml'),
+    deps.numbering.beginSend(record.paymentId, attempt, saoPauloIso(deps.now())),
+  ]);
+  if (marked.status === 'rejected') throw marked.reason;
+  if (stored.status === 'rejected') {
+    await deps.numbering.notSent(record.paymentId, attempt);
+    throw stored.reason;
+  }
+  let answer: AuthorizationAnswer;
+  try {
+    answer = await deps.authorize(
+      emitter.urls.autorizacao,
+      online.lot,
+      tls,
+      setup.offlineContingency ? deps.contingency.waitMs : undefined,
+    );
+  } catch (error) {
+    // A connection never made sent nothing: the number stays withdrawable.
+    if (error instanceof SefazUnavailable && !error.reachedSefaz) await deps.numbering.notSent(record.paymentId, attempt);
+    if (error instanceof SefazUnavailable && setup.offlineContingency) {
+      return toContingency(sale, online, error.timedOut ? 'silent' : 'unreachable', deps);
+    }
+    throw error;
+  }
+  if (!answer.protocol && TRANSIENT.has(answer.cStat)) {
+    if (setup.offlineContingency) return toContingency(sale, online, 'paused', deps);
+    throw new SefazUnavailable(`SEFAZ answered ${answer.cStat} ${answer.xMotivo}`);
+  }
+  if (answer.protocol?.cStat === DUPLICATE) {
+    // This very key is already authorized: an earlier attempt's answer was lost (a timeout, a
+    // crash). SEFAZ keeps its protocol; finish with that instead of failing an issued NFC-e.
+    const held = await deps.consultProtocol(consulta, online.signed.chave, emitter.tpAmb, tls);
+    if (held.protocol && AUTHORIZED.has(held.protocol.cStat)) answer = held;
+  }
+
+  const protocol = answer.protocol;
+  if (!protocol || !AUTHORIZED.has(protocol.cStat) || !protocol.nProt) {
+    // Rejected: this number will not be used again; it is listed for inutilização.
+    const cStat = protocol?.cStat ?? answer.cStat;
+    await deps.numbering.recordGap(emitter.cnpj, emitter.serie, numbering.nNF, record.paymentId, cStat, online.signed.chave);
+    // Sent too late after all (the clocks differ): the sale is covered in contingency.
+    if (LATE.has(cStat) && setup.offlineContingency) return toContingency(sale, online, 'late', deps);
+    return protocol ? fail(protocol.cStat, protocol.xMotivo) : fail(answer.cStat, answer.xMotivo);
+  }
+  return authorized(sale, online, { ...protocol, nProt: protocol.nProt }, deps);
+}
+
+/** A payment's sale once its order and fiscal setup are known: what each NFC-e of it is built from. */
+interface Sale {
+  job: PaymentJob;
+  record: PaymentRecord;
+  order: StoredOrder;
+  setup: FiscalSetup;
+}
+
+/** One NFC-e built and signed, with its authorization lot and where its documents go in S3. */
+interface Built {
+  numbering: Numbering;
+  signed: SignedNfce;
+  lot: string;
+  /** `nfce/<cnpj>/<yyyy>/<mm>/<chave>` */
+  folder: string;
+  signedKey: string;
+}
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/** dhEmi / dhCont without fractions: the schema's TDateTimeUTC has none. */
+function secondsIso(date: Date): string {
+  return `${saoPauloIso(date).slice(0, 19)}-03:00`;
+}
+
+/** Builds and signs the sale's NFC-e under `numbering` (tpEmis 9 with `contingency`); a failure is a {@link DocumentFailure}. */
+function build(sale: Sale, numbering: Numbering, deps: IssuerDeps, contingency?: Contingency): Built {
+  const { record, order, setup } = sale;
   let document: NfceDocument;
   let signed: SignedNfce;
   let lot: string;
   try {
     document = buildDocument({
-      emitter,
-      catalog,
+      emitter: setup.emitter,
+      catalog: setup.catalog,
       numbering,
+      ...(contingency ? { contingency } : {}),
       order: {
         orderKeyType: record.orderKeyType as PaymentRecord['request']['orderKeyType'],
         orderKey: record.orderKey,
@@ -262,7 +405,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
       },
       verProc: deps.verProc,
     });
-    signed = signNfce(document, certificate);
+    signed = signNfce(document, setup.certificate);
     lot = enviNFe(String(numbering.nNF), signed.nfeXml);
     // SEFAZ would refuse it (214): nothing is sent and the number is withdrawn instead.
     const bytes = authorizationMessageBytes(lot);
@@ -277,53 +420,27 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   const defaulted = document.det.filter((d: Det) => d.defaulted).map((d) => d.cProd);
   if (defaulted.length > 0)
     deps.log.warn('skus missing from the fiscal catalog; its default profile was used', { skus: defaulted });
+  const folder = documentFolder(setup.emitter.cnpj, numbering.dhEmi, signed.chave);
+  return { numbering, signed, lot, folder, signedKey: `${folder}/signed.xml` };
+}
 
-  const folder = `nfce/${emitter.cnpj}/${numbering.dhEmi.slice(0, 4)}/${numbering.dhEmi.slice(5, 7)}/${signed.chave}`;
-  const signedKey = `${folder}/signed.xml`;
-  const tls = { key: certificate.privateKeyPem, cert: certificate.certificatePem };
-  const attempt = randomUUID();
-  // Both before the send, neither waiting for the other; a signed XML that was not stored means
-  // nothing was sent under this attempt.
-  const [stored, marked] = await Promise.allSettled([
-    deps.documents.put(signedKey, `<?xml version="1.0" encoding="UTF-8"?>${signed.nfeXml}`, 'application/xml'),
-    deps.numbering.beginSend(record.paymentId, attempt, saoPauloIso(deps.now())),
-  ]);
-  if (marked.status === 'rejected') throw marked.reason;
-  if (stored.status === 'rejected') {
-    await deps.numbering.notSent(record.paymentId, attempt);
-    throw stored.reason;
-  }
-  let answer: AuthorizationAnswer;
-  try {
-    answer = await deps.authorize(emitter.urls.autorizacao, lot, tls);
-  } catch (error) {
-    // A connection never made sent nothing: the number stays withdrawable.
-    if (error instanceof SefazUnavailable && !error.reachedSefaz) await deps.numbering.notSent(record.paymentId, attempt);
-    throw error;
-  }
-  if (!answer.protocol && TRANSIENT.has(answer.cStat)) {
-    throw new SefazUnavailable(`SEFAZ answered ${answer.cStat} ${answer.xMotivo}`);
-  }
-  if (answer.protocol?.cStat === DUPLICATE) {
-    // This very key is already authorized: an earlier attempt's answer was lost (a timeout, a
-    // crash). SEFAZ keeps its protocol; finish with that instead of failing an issued NFC-e.
-    const consulta =
-      emitter.urls.consultaProtocolo ?? emitter.urls.autorizacao.replace('NFeAutorizacao4', 'NFeConsultaProtocolo4');
-    const held = await deps.consultProtocol(consulta, signed.chave, emitter.tpAmb, tls);
-    if (held.protocol && AUTHORIZED.has(held.protocol.cStat)) answer = held;
-  }
+/** Where an NFC-e's documents live in the fiscal bucket: `nfce/<cnpj>/<yyyy>/<mm>/<chave>`. */
+export function documentFolder(cnpj: string, dhEmi: string, chave: string): string {
+  return `nfce/${cnpj}/${dhEmi.slice(0, 4)}/${dhEmi.slice(5, 7)}/${chave}`;
+}
 
-  const protocol = answer.protocol;
-  if (!protocol || !AUTHORIZED.has(protocol.cStat) || !protocol.nProt) {
-    // Rejected: this number will not be used again; it is listed for inutilização.
-    await deps.numbering.recordGap(emitter.cnpj, emitter.serie, numbering.nNF, record.paymentId, protocol?.cStat ?? answer.cStat);
-    return protocol ? fail(protocol.cStat, protocol.xMotivo) : fail(answer.cStat, answer.xMotivo);
-  }
-
-  const proc = nfeProc(signed.nfeXml, protocol.xml);
-  const nfeProcKey = `${folder}/nfeProc.xml`;
-  const receiptText = paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
-  const receiptKey = receiptText === undefined ? undefined : `${folder}/receipt-${setup.receiptColumns}.txt`;
+/** The NFC-e was authorized (now, or by an earlier attempt whose answer was lost): store it and answer. */
+async function authorized(
+  sale: Sale,
+  online: Built,
+  protocol: { cStat: string; xml: string; nProt: string },
+  deps: IssuerDeps,
+): Promise<IssueOutcome> {
+  const { job, record, order, setup } = sale;
+  const proc = nfeProc(online.signed.nfeXml, protocol.xml);
+  const nfeProcKey = `${online.folder}/nfeProc.xml`;
+  const receiptText = record.request.paymentObject.printInvoiceAtPos ? receipt(proc, setup.receiptColumns, deps) : undefined;
+  const receiptKey = receiptText === undefined ? undefined : `${online.folder}/receipt-${setup.receiptColumns}.txt`;
   // Independent and each idempotent (a retry repeats them). Then the Cielo order's link, which
   // points readers at these documents, and last the result the POS reads (a crash before it
   // retries everything).
@@ -331,27 +448,125 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     deps.documents.put(nfeProcKey, proc, 'application/xml'),
     receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
     deps.invoices.record({
-      chave: signed.chave,
+      chave: online.signed.chave,
       integrationHubServiceId: record.integrationHubServiceId,
       paymentId: record.paymentId,
       nfeProcKey,
-      signedKey,
+      signedKey: online.signedKey,
       nProt: protocol.nProt,
     }),
     deps.orders.markInvoiced(job.orderRef, record.paymentId),
   ]);
-  await settleCielo(order, record.paymentId, { key: signed.chave }, deps);
+  await settleCielo(order, record.paymentId, { key: online.signed.chave }, deps);
   await finish(job, deps, {
     success: true,
-    invoice: { chave: signed.chave, qrCode: signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },
+    invoice: { chave: online.signed.chave, qrCode: online.signed.qrCode, nfeProcKey, ...(receiptKey ? { receiptKey } : {}) },
     error: null,
     ...(order.cieloOrderId ? { cieloOrderId: order.cieloOrderId } : {}),
   });
-  deps.log.info('NFC-e authorized', { paymentId: record.paymentId, nNF: numbering.nNF, nProt: protocol.nProt });
+  deps.log.info('NFC-e authorized', { paymentId: record.paymentId, nNF: online.numbering.nNF, nProt: protocol.nProt });
   return 'authorized';
 }
 
-/** The receipt never fails an authorized NFC-e: without it the POS can still reprint via GET. */
+/**
+ * Why the sale went to contingency, as `ide/xJust` says it (15–256 characters, spec §4): SEFAZ
+ * refused the connection or failed (5xx), did not answer within the wait, answered that its
+ * service is paused (108 / 109, or 656 / 103 / 105: not now), or the online NFC-e was too old to send.
+ */
+const XJUST = {
+  unreachable: 'SEFAZ inacessivel na autorizacao da NFC-e: emissao em contingencia offline',
+  silent: 'SEFAZ sem resposta no prazo da autorizacao da NFC-e: emissao em contingencia offline',
+  paused: 'SEFAZ com servico de autorizacao paralisado: emissao em contingencia offline',
+  late: 'NFC-e nao autorizada a tempo pela SEFAZ: emissao em contingencia offline',
+} as const;
+
+/** Gives the sale its contingency number (once) and issues the tpEmis 9 NFC-e in place of `online`. */
+async function toContingency(sale: Sale, online: Built, why: keyof typeof XJUST, deps: IssuerDeps): Promise<IssueOutcome> {
+  const { emitter } = sale.setup;
+  const now = secondsIso(deps.now());
+  const numbering = await deps.numbering.reserveContingency(sale.record.paymentId, emitter.cnpj, emitter.serie, (nNF) => ({
+    cNF: randomCNF(nNF),
+    dhEmi: now,
+    dhCont: now,
+    xJust: XJUST[why],
+  }));
+  deps.log.warn('SEFAZ did not authorize the NFC-e; issuing it in offline contingency', {
+    paymentId: sale.record.paymentId,
+    onlineNNF: online.numbering.nNF,
+    why,
+  });
+  return inContingency(sale, numbering, deps);
+}
+
+/**
+ * Issues (or, on a retry, issues again, byte for byte: the same number, times and inputs) the
+ * sale's tpEmis 9 NFC-e: stored signed with its receipt, recorded for the contingency sender with
+ * the online attempt it stands in for, and answered to the POS as a success (`contingency: true`).
+ */
+async function inContingency(sale: Sale, numbering: ContingencyNumbering, deps: IssuerDeps): Promise<IssueOutcome> {
+  const { job, record, order, setup } = sale;
+  const { nNF, cNF, dhEmi, dhCont, xJust } = numbering;
+  const built = build(sale, { nNF, cNF, dhEmi }, deps, { dhCont, xJust });
+  const reservation = await deps.numbering.reserved(record.paymentId);
+  if (!reservation) throw new Error(`payment ${record.paymentId} lost its numbers in contingency`);
+  const onlineKey = documentKey(setup.emitter, reservation, 1);
+  const receiptText = record.request.paymentObject.printInvoiceAtPos
+    ? receipt(built.signed.nfeXml, setup.receiptColumns, deps)
+    : undefined;
+  const receiptKey = receiptText === undefined ? undefined : `${built.folder}/receipt-${setup.receiptColumns}.txt`;
+  const nfeProcKey = `${built.folder}/nfeProc.xml`;
+  await Promise.all([
+    deps.documents.put(built.signedKey, `${XML_DECLARATION}${built.signed.nfeXml}`, 'application/xml'),
+    receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
+  ]);
+  await deps.invoices.recordContingency({
+    chave: built.signed.chave,
+    integrationHubServiceId: record.integrationHubServiceId,
+    paymentId: record.paymentId,
+    signedKey: built.signedKey,
+    nfeProcKey,
+    contingencyState: 'PENDING',
+    dhEmi,
+    contingency: {
+      cnpj: setup.emitter.cnpj,
+      serie: setup.emitter.serie,
+      nNF,
+      dhCont,
+      xJust,
+      deadline: contingencyDeadline(dhEmi, deps.contingency.deadlineBusinessDays),
+      ...(receiptKey ? { receiptKey, receiptColumns: setup.receiptColumns } : {}),
+      attempts: 0,
+      online: {
+        chave: onlineKey,
+        nNF: reservation.nNF,
+        dhEmi: reservation.dhEmi,
+        sent: reservation.sentAt !== undefined || reservation.sending !== undefined,
+      },
+    },
+  });
+  await deps.orders.markInvoiced(job.orderRef, record.paymentId);
+  await settleCielo(order, record.paymentId, { key: built.signed.chave }, deps);
+  await finish(job, deps, {
+    success: true,
+    invoice: {
+      chave: built.signed.chave,
+      qrCode: built.signed.qrCode,
+      nfeProcKey,
+      signedKey: built.signedKey,
+      contingency: true,
+      ...(receiptKey ? { receiptKey } : {}),
+    },
+    error: null,
+    ...(order.cieloOrderId ? { cieloOrderId: order.cieloOrderId } : {}),
+  });
+  deps.log.warn('NFC-e issued in offline contingency; the sender transmits it when SEFAZ is back', {
+    paymentId: record.paymentId,
+    nNF,
+  });
+  return 'contingency';
+}
+
+/** The receipt never fails an issued NFC-e: without it the POS can still reprint via GET. */
 function receipt(proc: string, columns: 32 | 48, deps: IssuerDeps): string | undefined {
   try {
     return renderReceipt(proc, { columns });

@@ -18,6 +18,17 @@ export class S3Documents implements DocumentStore {
     );
   }
 
+  async find(key: string): Promise<string | undefined> {
+    try {
+      return await this.get(key);
+    } catch (error) {
+      // NoSuchKey with s3:ListBucket (the functions' read grant has it); 404 from emulators that say less.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name === 'NoSuchKey' || status === 404) return undefined;
+      throw error;
+    }
+  }
+
   async get(key: string): Promise<string> {
     const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!Body) throw new Error(`s3://${this.bucket}/${key} has no body`);

@@ -21,10 +21,13 @@ export class SefazUnavailable extends Error {
    * TLS handshake ended): then the NFC-e did not leave. True when it may have reached SEFAZ.
    */
   readonly reachedSefaz: boolean;
+  /** True when the call ran out of time (SEFAZ silent), rather than failing. */
+  readonly timedOut: boolean;
 
-  constructor(message: string, options: { reachedSefaz?: boolean } = {}) {
+  constructor(message: string, options: { reachedSefaz?: boolean; timedOut?: boolean } = {}) {
     super(message);
     this.reachedSefaz = options.reachedSefaz ?? true;
+    this.timedOut = options.timedOut ?? false;
   }
 }
 
@@ -158,7 +161,13 @@ function post(url: string, body: string, contentType: string, options: Options):
     });
     // A limit on the whole exchange (a socket timeout only counts idle time).
     const timer = setTimeout(
-      () => req.destroy(new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`, { reachedSefaz: connected })),
+      () =>
+        req.destroy(
+          new SefazUnavailable(`SEFAZ did not answer within ${options.timeoutMs} ms`, {
+            reachedSefaz: connected,
+            timedOut: true,
+          }),
+        ),
       options.timeoutMs,
     );
     req.on('error', (error) => {

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { FieldError } from '../shared/http.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import type { JobQueue } from './job.ts';
-import { fingerprint, holdsOrder, orderRef, PENDING, type PaymentAnswer, type PaymentRecord } from './record.ts';
+import {
+  fingerprint,
+  holdsOrder,
+  orderRef,
+  PENDING,
+  type PaymentAnswer,
+  type PaymentRecord,
+  type StoredInvoice,
+} from './record.ts';
 import type { ValidPayment } from './request.ts';
 import type { PaymentStore } from './store.ts';
 
@@ -24,6 +32,8 @@ export interface QueueingDeps {
 /** Reads a finished payment's documents (the fiscal bucket) to assemble its 200 answer. */
 export interface DocumentReader {
   get(key: string): Promise<string>;
+  /** The document, or undefined when nothing is stored under `key` yet. */
+  find(key: string): Promise<string | undefined>;
 }
 
 export interface IntakeDeps extends QueueingDeps {
@@ -130,7 +140,7 @@ export async function answerFor(record: PaymentRecord, documents: DocumentReader
   if (record.status !== 'DONE' || !result) throw new Error(`payment ${record.paymentId} has no result yet`);
   const { invoice } = result;
   const [orderXML, receiptText] = invoice
-    ? await Promise.all([documents.get(invoice.nfeProcKey), invoice.receiptKey ? documents.get(invoice.receiptKey) : undefined])
+    ? await Promise.all([invoiceXml(invoice, documents), invoice.receiptKey ? documents.get(invoice.receiptKey) : undefined])
     : [];
   return {
     integrationHubServiceId: record.integrationHubServiceId,
@@ -145,10 +155,17 @@ export async function answerFor(record: PaymentRecord, documents: DocumentReader
             invoiceKey: invoice.chave,
             qrCode: invoice.qrCode,
             ...(receiptText !== undefined ? { receiptText } : {}),
+            contingency: invoice.contingency === true,
           }
         : null,
     error: result.error,
   };
+}
+
+/** The nfeProc; for a contingency NFC-e not yet authorized, the signed NFe instead. */
+async function invoiceXml(invoice: StoredInvoice, documents: DocumentReader): Promise<string> {
+  if (!invoice.contingency || !invoice.signedKey) return documents.get(invoice.nfeProcKey);
+  return (await documents.find(invoice.nfeProcKey)) ?? documents.get(invoice.signedKey);
 }
 
 /**

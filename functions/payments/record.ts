@@ -16,7 +16,11 @@ export interface PaymentAnswer {
   orderKeyType: string;
   orderKey: string;
   paymentObject: PaymentRequest['paymentObject'];
-  invoiceDetails: { orderXML: string; invoiceKey: string; qrCode: string; receiptText?: string } | null;
+  /**
+   * `contingency`: the NFC-e was issued in offline contingency (tpEmis 9); `orderXML` is then the
+   * signed `NFe` until SEFAZ authorizes it and the `nfeProc` after (a later poll gets the newer).
+   */
+  invoiceDetails: { orderXML: string; invoiceKey: string; qrCode: string; receiptText?: string; contingency: boolean } | null;
   error: { code: string; message: string } | null;
 }
 
@@ -31,6 +35,9 @@ export interface StoredInvoice {
   nfeProcKey: string;
   /** S3 key of the DANFE NFC-e text, when the payment asked for `printInvoiceAtPos`. */
   receiptKey?: string;
+  /** Offline contingency (tpEmis 9): the signed NFe, answered until the nfeProc exists. */
+  contingency?: true;
+  signedKey?: string;
 }
 
 /** How a payment finished, as stored in its record; `answerFor` turns it into the 200 answer. */

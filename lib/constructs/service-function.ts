@@ -165,14 +165,17 @@ export class ServiceFunction extends Construct {
 
   private useBucket(name: BucketName, bucket: IBucket, access: BucketAccess): void {
     this.fn.addEnvironment(envName.bucket(name), bucket.bucketName);
-    if (access === 'read') bucket.grantRead(this.fn);
+    const reads = access === 'read' || access === 'readPut';
+    if (reads) bucket.grantRead(this.fn);
     // Put only: no delete, no version or retention changes, so fiscal XML cannot be lost from here.
-    else this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    if (access !== 'read') {
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    }
     // cdk-nag names an imported ARN after its export; exportValue returns that import (the export
     // is the one the cross-stack reference creates anyway), so the acknowledgement matches it.
     const { 'Fn::ImportValue': bucketExport } = Stack.of(this).resolve(Stack.of(bucket).exportValue(bucket.bucketArn));
     const wildcards = [`Resource::${bucketExport}/*`];
-    if (access === 'read') wildcards.push('Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*');
+    if (reads) wildcards.push('Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*');
     for (const finding of wildcards) {
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[${finding}]`,

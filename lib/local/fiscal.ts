@@ -12,6 +12,8 @@ export interface LocalFiscalSetup {
   emitter: Emitter;
   catalog: Catalog;
   receiptColumns?: 32 | 48;
+  /** Offline contingency when SEFAZ does not answer; on unless false. */
+  offlineContingency?: boolean;
   pfx: Buffer;
   password: string;
 }
@@ -29,7 +31,12 @@ export async function provisionFiscal(
 ): Promise<Emitter> {
   const { csc, ...stored } = setup.emitter;
   const emitter = { ...stored, urls: simulatorUrls(stored.urls, sefazUrl) };
-  const item = fiscalItemSchema.parse({ emitter, catalog: setup.catalog, receiptColumns: setup.receiptColumns ?? 32 });
+  const item = fiscalItemSchema.parse({
+    emitter,
+    catalog: setup.catalog,
+    receiptColumns: setup.receiptColumns ?? 32,
+    offlineContingency: setup.offlineContingency ?? true,
+  });
   await db.send(
     new PutCommand({
       TableName: env[envName.table('integrations')]!,
@@ -52,6 +59,7 @@ function simulatorUrls<T extends Emitter['urls']>(urls: T, sefazUrl: string): T 
     autorizacao: `${sefazUrl}${sefazServices.authorization.path}`,
     statusServico: `${sefazUrl}${sefazServices.status.path}`,
     consultaProtocolo: `${sefazUrl}${sefazServices.consultation.path}`,
+    recepcaoEvento: `${sefazUrl}${sefazServices.event.path}`,
   };
 }
 

@@ -41,6 +41,8 @@ export interface LocalRuntimeOptions {
   schemasDir?: string;
   /** PL_010d's event schemas: when given, the SEFAZ simulator validates every event batch against them. */
   eventSchemasDir?: string;
+  /** The SEFAZ simulator's clock (tests move it: a redrive an hour later, the 168 h of 110112); the real one by default. */
+  sefazNow?: () => Date;
   /** Partners' real URLs by `*_URL` variable (`SEFAZ_URL`…): those simulators are not started. */
   partnerEnv?: Record<string, string | undefined>;
   rateLimitPerSecond?: number;
@@ -107,6 +109,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       csc: (cnpj) => cscs.get(cnpj),
       ...(options.schemasDir ? { schemasDir: options.schemasDir } : {}),
       ...(options.eventSchemasDir ? { eventSchemasDir: options.eventSchemasDir } : {}),
+      ...(options.sefazNow ? { now: options.sefazNow } : {}),
     },
     options.partnerEnv ?? {},
   );

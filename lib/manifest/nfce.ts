@@ -7,8 +7,11 @@ import type { BucketSpec, FunctionSpec, QueueSpec, SecretSpec, TableSpec } from 
 export const tables = {
   /** nNF counters per CNPJ and série, and each payment's reserved number (`NUMBERED#<paymentId>`). */
   numbering: { partitionKey: 'pk' },
-  /** Authorized NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. */
-  invoices: { partitionKey: 'pk' },
+  /**
+   * NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. Offline-contingency
+   * NFC-e also carry their transmission state, in the sparse `contingency` index (oldest first).
+   */
+  invoices: { partitionKey: 'pk', indexes: [{ name: 'contingency', partitionKey: 'contingencyState', sortKey: 'dhEmi' }] },
 } as const satisfies Record<string, TableSpec>;
 
 export const queues = {
@@ -28,6 +31,19 @@ export const buckets = {
 export const secrets = {
   nfce: { prefix: 'checkout/nfce/', holds: 'A1 certificate and CSC' },
 } as const satisfies Record<string, SecretSpec>;
+
+/**
+ * The alarm "contingency NFC-e close to their deadline": the contingency sender publishes, every
+ * run, how many NFC-e issued in offline contingency are still not authorized (pending or
+ * rejected) within `defaultWithinHours` (CONTINGENCY_ALARM_HOURS) of their transmission deadline
+ * or past it. A sender that stops running publishes nothing, which alarms too.
+ */
+export const contingencyDeadlineAlarm = {
+  namespace: 'Checkout',
+  metric: 'ContingencyNearDeadline',
+  service: 'nfce',
+  defaultWithinHours: 6,
+} as const;
 
 /** Both invoice routes: one handler, read-only on the invoices index and the fiscal bucket. */
 const invoiceReader = {
@@ -57,6 +73,26 @@ export const functions = {
     buckets: { fiscal: 'put' },
     secrets: ['nfce', 'cielo'],
     partnerUrls: ['CIELO_API_URL'],
+  },
+  nfceContingencySender: {
+    entry: 'functions/nfce/contingency-sender.handler.ts',
+    description:
+      'Transmits the NFC-e issued in offline contingency once SEFAZ answers, and settles the online attempt each replaced (110112 or inutilização)',
+    trigger: { kind: 'schedule', expression: 'rate(5 minutes)', description: 'Offline-contingency NFC-e waiting for SEFAZ' },
+    // Two runs at once only repeat SEFAZ calls, which SEFAZ answers 204 / 573: read as done.
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    tables: { invoices: 'readWrite', numbering: 'readWrite', integrations: 'read' },
+    buckets: { fiscal: 'readPut' },
+    secrets: ['nfce'],
+  },
+  nfceContingencyList: {
+    entry: 'functions/nfce/contingency-list.handler.ts',
+    description: 'GET /admin/nfce/contingency: offline-contingency NFC-e pending, sent and rejected, with their deadlines',
+    trigger: { kind: 'http', method: 'GET', path: '/admin/nfce/contingency', auth: 'admin' },
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { invoices: 'read' },
   },
   invoiceXml: {
     ...invoiceReader,

@@ -162,8 +162,8 @@ describe('queues', () => {
   it('alarms on the first message in each DLQ, to the encrypted SSL-only alarms topic', () => {
     const topicId = logicalId(stateful.alarmsTopic);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    // One per DLQ, and the Cielo verifications' (next test).
-    expect(alarms).toHaveLength(Object.keys(queues).length + 1);
+    // One per DLQ, the Cielo verifications' and the contingency deadline's (next tests).
+    expect(alarms).toHaveLength(Object.keys(queues).length + 2);
     for (const dlq of Object.values(stateful.deadLetterQueues)) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
@@ -200,6 +200,23 @@ describe('queues', () => {
         ComparisonOperator: 'GreaterThanThreshold',
         EvaluationPeriods: 1,
         TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],
+      }),
+    );
+  });
+  it('alarms when a contingency NFC-e is still not authorized near its deadline, or the sender stops publishing', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'Checkout',
+        MetricName: 'ContingencyNearDeadline',
+        Dimensions: [{ Name: 'service', Value: 'nfce' }],
+        Statistic: 'Maximum',
+        Period: 900,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'breaching',
         AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],
       }),
     );

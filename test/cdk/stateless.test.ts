@@ -220,6 +220,7 @@ describe('REST API', () => {
       'admin',
       'admin',
       'admin',
+      'admin',
       'bearer',
       'bearer',
       'bearer',
@@ -369,7 +370,7 @@ describe('REST API', () => {
 });
 
 describe('schedules', () => {
-  it('runs the re-queue sweep every minute and the Cielo verification sweep every 5 minutes, with retries', () => {
+  it('runs the re-queue sweep every minute, the Cielo verification sweep and the contingency sender every 5 minutes, with retries', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules).toEqual([
       {
@@ -381,6 +382,18 @@ describe('schedules', () => {
             Id: 'Target0',
             Arn: { 'Fn::GetAtt': [id(stateless.functions.paymentRequeue!), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+          },
+        ],
+      },
+      {
+        Description: 'Offline-contingency NFC-e waiting for SEFAZ',
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.nfceContingencySender!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
           },
         ],
       },
@@ -551,8 +564,8 @@ describe('queue triggers', () => {
     expect(issuer[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toEqual(['s3:PutObject']);
     expect(issuer[json(bucketArn)]).toBeUndefined();
     expect(Object.values(issuer).flat()).not.toContain('sqs:SendMessage');
-    // logs, queue, six tables, the payments index and the three Cielo orders indexes, bucket objects, two secret prefixes
-    expect(Object.keys(issuer)).toHaveLength(15);
+    // logs, queue, six tables, the payments index, the invoices' contingency index and the three Cielo orders indexes, bucket objects, two secret prefixes
+    expect(Object.keys(issuer)).toHaveLength(16);
   });
 
   it('refuses a consumer whose timeout is not below the queue visibility timeout', () => {

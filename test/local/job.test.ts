@@ -101,16 +101,18 @@ describe('npm run job against the running local stack', () => {
     expect(unknown).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'nope is not a function of the manifest; scheduled functions: paymentRequeue, cieloVerifySweep\n',
+      stderr:
+        'nope is not a function of the manifest; scheduled functions: paymentRequeue, nfceContingencySender, cieloVerifySweep\n',
     });
     expect(unscheduled).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'paymentIntake is not a scheduled function; scheduled functions: paymentRequeue, cieloVerifySweep\n',
+      stderr:
+        'paymentIntake is not a scheduled function; scheduled functions: paymentRequeue, nfceContingencySender, cieloVerifySweep\n',
     });
     expect(none).toMatchObject({ code: 1, stdout: '' });
     expect(none.stderr).toMatch(
-      /^usage: npm run job -- <functionName> .*; scheduled functions: paymentRequeue, cieloVerifySweep\n$/,
+      /^usage: npm run job -- <functionName> .*; scheduled functions: paymentRequeue, nfceContingencySender, cieloVerifySweep\n$/,
     );
   });
 

@@ -144,11 +144,11 @@ describe('npm start', () => {
   );
 });
 
-/** `npm start` on LOCAL_DIR and PORT, its output gathered as it comes. */
-function npmStart(localDir: string, port: number) {
+/** `npm start` on LOCAL_DIR and PORT (and `env`, e.g. SEFAZ_URL), its output gathered as it comes. */
+function npmStart(localDir: string, port: number, env: Record<string, string> = {}) {
   const npm = spawn('npm', ['start'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { ...process.env, PORT: String(port), LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run = { npm, tree: [npm.pid!], output: '', exitCode: undefined as number | null | undefined };
@@ -323,4 +323,63 @@ describe('npm start with Cielo LIO', () => {
     run.npm.kill('SIGTERM');
     await until('npm start exits', () => run.exitCode !== undefined, 10_000);
   }, 60_000);
+});
+
+describe('npm start with SEFAZ unreachable, then back', () => {
+  it('a payment finishes within seconds with a contingency NFC-e; restarted normally, npm run job -- nfceContingencySender authorizes it', async () => {
+    const localDir = mkdtempSync(join(tmpdir(), 'checkout-npm-start-'));
+    tempDirs.push(localDir);
+    const port = await freeFixedPort();
+    // SEFAZ_URL at a port nothing listens on: every call is refused.
+    const down = npmStart(localDir, port, { SEFAZ_URL: `http://127.0.0.1:${await freeFixedPort()}` });
+    await until('the backend says it is running', () => down.output.includes('Checkout backend running locally.'), 25_000);
+    down.tree = processTree(down.npm.pid!);
+    const demo = JSON.parse(readFileSync(join(localDir, 'demo.json'), 'utf8')) as {
+      baseUrl: string;
+      integrations: { token: string }[];
+    };
+    const call = async (method: string, path: string, body: unknown) => {
+      const response = await fetch(`${demo.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${demo.integrations[0]!.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const order = JSON.parse(readFileSync(join(projectRoot, 'fixtures/order-mesa/order-table-2.json'), 'utf8'));
+    const payment = JSON.parse(readFileSync(join(projectRoot, 'fixtures/order-mesa/payment-request.json'), 'utf8'));
+    expect((await call('PUT', '/orders/TABLE/2', order)).status).toBe(201);
+    const paid = Date.now();
+    let answer = await call('POST', '/order/payment', payment);
+    await until(
+      'the payment answers 200',
+      async () => (answer = await call('POST', '/order/payment', payment)).status === 200,
+      10_000,
+    );
+    expect(Date.now() - paid).toBeLessThan(10_000);
+    expect(answer.body).toMatchObject({ success: true, error: null, invoiceDetails: { contingency: true } });
+    expect(answer.body.invoiceDetails.orderXML).toContain('<tpEmis>9</tpEmis>');
+    expect(answer.body.invoiceDetails.receiptText).toContain('EMITIDA EM CONTINGÊNCIA');
+    down.npm.kill('SIGTERM');
+    await until('npm start exits', () => down.exitCode !== undefined, 10_000);
+
+    const up = npmStart(localDir, port);
+    await until('the backend says it is running again', () => up.output.includes('Checkout backend running locally.'), 25_000);
+    up.tree = processTree(up.npm.pid!);
+    const job = spawn('npm', ['run', '-s', 'job', '--', 'nfceContingencySender'], {
+      cwd: projectRoot,
+      env: { ...process.env, LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    job.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const code = await new Promise((resolve) => job.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ authorized: 1, rejected: 0, waiting: 0, settled: 1, nearDeadline: 0 });
+    const after = await call('POST', '/order/payment', payment);
+    expect(after.body.invoiceDetails).toMatchObject({ invoiceKey: answer.body.invoiceDetails.invoiceKey, contingency: true });
+    expect(after.body.invoiceDetails.orderXML).toMatch(/<nfeProc .*<tpEmis>9<\/tpEmis>.*<protNFe .*<cStat>100<\/cStat>/);
+    up.npm.kill('SIGTERM');
+    await until('npm start exits', () => up.exitCode !== undefined, 10_000);
+  }, 90_000);
 });

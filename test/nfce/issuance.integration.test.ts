@@ -41,6 +41,8 @@ beforeAll(async () => {
     catalog: demoCatalog(),
     pfx,
     password: certificatePassword,
+    // The retry path: a payment waits for SEFAZ (contingency.integration.test.ts covers contingency on).
+    offlineContingency: false,
   });
   stack.registerCsc(emitter.cnpj, emitter.csc);
 });

@@ -29,6 +29,8 @@ beforeAll(async () => {
     catalog: demoCatalog(),
     pfx: createTestA1({ name: 'ALBINO LTDA', cnpj: CNPJ, password }),
     password,
+    // The retry path: a payment waits for SEFAZ (contingency.integration.test.ts covers contingency on).
+    offlineContingency: false,
   });
   stack.registerCsc(emitter.cnpj, emitter.csc);
 });

@@ -19,7 +19,8 @@ beforeAll(async () => {
   stack = await startTestRuntime({ env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1' } });
   token = await issueToken(stack, SEED_INTEGRATION);
   admin = await new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!).issueAdminToken('ops');
-  await provisionDemoFiscal(stack, SEED_INTEGRATION);
+  // Contingency off: the payment waits for SEFAZ and lands in the DLQ (with it on, it would get a tpEmis 9 NFC-e).
+  await provisionDemoFiscal(stack, SEED_INTEGRATION, { offlineContingency: false });
 });
 afterAll(() => stack?.close());
 

@@ -48,7 +48,7 @@ async function run(actions: Action[]) {
     now: () => new Date((clock += 1000)),
     enqueueStaleMs: 10_000,
     onEnqueueFailure: () => undefined,
-    documents: { get: async (key) => `<document ${key}/>` },
+    documents: { get: async (key) => `<document ${key}/>`, find: async (key) => `<document ${key}/>` },
   };
 
   let tab = 0;

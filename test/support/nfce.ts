@@ -87,8 +87,11 @@ export function xmlsecMissing(): string | undefined {
   }
 }
 
-/** xmlsec1's verdict on an NFe's signature, with the certificate it carries. */
-export function xmlsecVerifies(xml: string, certificatePem: string): boolean {
+/**
+ * xmlsec1's verdict on a signature, with the certificate it carries: an NFe's (`infNFe/@Id`), or
+ * an event's (`idElement` 'infEvento').
+ */
+export function xmlsecVerifies(xml: string, certificatePem: string, idElement: 'infNFe' | 'infEvento' = 'infNFe'): boolean {
   const dir = mkdtempSync(join(tmpdir(), 'nfce-sig-'));
   writeFileSync(join(dir, 'nfe.xml'), xml);
   writeFileSync(join(dir, 'cert.pem'), certificatePem);
@@ -96,7 +99,7 @@ export function xmlsecVerifies(xml: string, certificatePem: string): boolean {
     // Exit status 0 is xmlsec1's "OK": every reference digest and the signature value verified.
     execFileSync(
       'xmlsec1',
-      ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'), '--id-attr:Id', 'infNFe', join(dir, 'nfe.xml')],
+      ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'), '--id-attr:Id', idElement, join(dir, 'nfe.xml')],
       {
         stdio: 'pipe',
       },
@@ -129,8 +132,13 @@ export const itemsTotal = (list: OrderItem[]) =>
 /**
  * The seed store's fiscal setup on a test stack: the demo emitter and catalog with a self-signed
  * A1 (ALBINO LTDA), its CSC registered with the SEFAZ simulator. Returns the emitter.
+ * `offlineContingency: false` keeps a payment waiting for SEFAZ through the queue's retries.
  */
-export async function provisionDemoFiscal(stack: LocalRuntime, integrationHubServiceId: string): Promise<Emitter> {
+export async function provisionDemoFiscal(
+  stack: LocalRuntime,
+  integrationHubServiceId: string,
+  options: { offlineContingency?: boolean } = {},
+): Promise<Emitter> {
   const password = 'senha-teste';
   const emitter = await provisionFiscal(stack.documents, stack.env, stack.sefaz.url, {
     integrationHubServiceId,
@@ -138,6 +146,7 @@ export async function provisionDemoFiscal(stack: LocalRuntime, integrationHubSer
     catalog: demoCatalog(),
     pfx: createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password }),
     password,
+    ...options,
   });
   stack.registerCsc(emitter.cnpj, emitter.csc);
   return emitter;
