@@ -48,6 +48,7 @@ describe('after a restart', () => {
         autorizacao: 'http://127.0.0.1:35763/ws/NFeAutorizacao4.asmx',
         statusServico: 'http://127.0.0.1:35763/ws/NFeStatusServico4.asmx',
         consultaProtocolo: 'http://127.0.0.1:35763/ws/NFeConsultaProtocolo4.asmx',
+        recepcaoEvento: 'http://127.0.0.1:35763/ws/NFeRecepcaoEvento4.asmx',
       });
     }
   });
