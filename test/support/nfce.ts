@@ -88,10 +88,14 @@ export function xmlsecMissing(): string | undefined {
 }
 
 /**
- * xmlsec1's verdict on a signature, with the certificate it carries: an NFe's (`infNFe/@Id`), or
- * an event's (`idElement` 'infEvento').
+ * xmlsec1's verdict on a signature, with the certificate it carries: an NFe's (`infNFe/@Id`), an
+ * event's (`idElement` 'infEvento') or an inutilização's ('infInut').
  */
-export function xmlsecVerifies(xml: string, certificatePem: string, idElement: 'infNFe' | 'infEvento' = 'infNFe'): boolean {
+export function xmlsecVerifies(
+  xml: string,
+  certificatePem: string,
+  idElement: 'infNFe' | 'infEvento' | 'infInut' = 'infNFe',
+): boolean {
   const dir = mkdtempSync(join(tmpdir(), 'nfce-sig-'));
   writeFileSync(join(dir, 'nfe.xml'), xml);
   writeFileSync(join(dir, 'cert.pem'), certificatePem);

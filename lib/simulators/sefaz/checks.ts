@@ -45,7 +45,8 @@ function checkReceitaRegister(document: NFeDocument, rules: SefazRules): Status 
  * One NFC-e's checks, first failure answers: environment and authorizer, access key, signature
  * and certificate, emission type and times (emission.ts: 570/714, 703/704, 556/557/558), QR code,
  * then the layout's groups in order — items (CEST, IBS/CBS), totals (ICMSTot, IBSCBSTot),
- * payments — then the registers: the Receita's CRT and last the duplicates.
+ * payments — then the registers: the Receita's CRT, the duplicates (204/539) and last a number
+ * SEFAZ holds inutilized (206).
  */
 export function checkDocument(document: NFeDocument, context: CheckContext): Status | undefined {
   const { ide } = document;
@@ -69,6 +70,7 @@ export function checkDocument(document: NFeDocument, context: CheckContext): Sta
     checkIbsCbsTotals(document) ??
     checkPayments(document) ??
     checkReceitaRegister(document, context.rules) ??
-    context.registry.duplicateOf(document)
+    context.registry.duplicateOf(document) ??
+    context.registry.inutilizedOf(document)
   );
 }

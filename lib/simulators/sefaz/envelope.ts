@@ -38,6 +38,12 @@ export const services = {
     action: `${WSDL}/NFeRecepcaoEvento4/nfeRecepcaoEvento`,
     payload: 'envEvento',
   },
+  inutilization: {
+    path: '/ws/NFeInutilizacao4.asmx',
+    wsdl: `${WSDL}/NFeInutilizacao4`,
+    action: `${WSDL}/NFeInutilizacao4/nfeInutilizacaoNF`,
+    payload: 'inutNFe',
+  },
 } as const satisfies Record<string, Service>;
 
 export type Envelope =

@@ -136,6 +136,18 @@ export const statuses = {
   substituteOtherEmitter: status('911', 'Rejeição: Chave de Acesso NF-e Substituta incorreta (CNPJ/CPF)'),
   substituteNotFound: status('912', 'Rejeição: NF-e Substituta inexistente'),
   substituteCancelled: status('913', 'Rejeição: NF-e Substituta Denegada ou Cancelada'),
+
+  // Inutilização (NFeInutilizacao4: retInutNFe). Codes and texts as MOC 7.0's cStat table words
+  // them; which rules NFeInutilizacao4 checks, and in which order, could not be read in the MOC's
+  // own rule table (see inutilizacao.ts for the codes borrowed from the NF-e's rules, UNCONFIRMED).
+  inutilized: status('102', 'Inutilização de número homologado'),
+  rangeInverted: status('224', 'Rejeição: A faixa inicial é maior que a faixa final'),
+  numberUsed: status('241', 'Rejeição: Um número da faixa já foi utilizado'),
+  rangeInutilized: status('256', 'Rejeição: Uma NF-e da faixa já está inutilizada na Base de dados da SEFAZ'),
+  inutilizationYearAhead: status('453', 'Rejeição: Ano de inutilização não pode ser superior ao Ano atual'),
+  inutilizationYearTooOld: status('454', 'Rejeição: Ano de inutilização não pode ser inferior a 2006'),
+  /** NFeAutorizacao4: the NFC-e's number lies in an inutilized range. */
+  numberInutilized: status('206', 'Rejeição: NF-e já está inutilizada na Base de dados da SEFAZ'),
 } as const;
 
 /** NT 2025.002-RTC, group UB: per item, the item's nItem in the text as SEFAZ fills "[nItem: 999]". */

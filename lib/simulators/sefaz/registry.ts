@@ -1,5 +1,5 @@
 import type { NFeDocument } from './document.ts';
-import { duplicate, duplicateNumber, type Status } from './messages.ts';
+import { duplicate, duplicateNumber, statuses, type Status } from './messages.ts';
 
 /** An authorized document: its protocol's fields (what a consultation repeats in protNFe) and its lot. */
 export interface Authorization {
@@ -29,10 +29,23 @@ export interface RegisteredEvent {
   retEventoXml: string;
 }
 
+/** A range of numbers SEFAZ inutilized (NFeInutilizacao4, 102): none of them can be authorized (206). */
+export interface Inutilization {
+  cnpj: string;
+  mod: string;
+  serie: number;
+  /** First and last number of the range, inclusive. */
+  from: number;
+  to: number;
+  /** The inutilização's protocol (15 digits) and when it was recorded, as retInutNFe answered them. */
+  nProt: string;
+  dhRecbto: string;
+}
+
 /**
  * The SEFAZ's memory, kept in process: authorized keys and the numbers they use, registered events
- * (cancellations), plus the protocol and receipt sequences. Sequences start from the clock so
- * numbers keep increasing across restarts of the local stack, as real protocol numbers do.
+ * (cancellations), inutilized ranges, plus the protocol and receipt sequences. Sequences start from
+ * the clock so numbers keep increasing across restarts of the local stack, as real protocol numbers do.
  */
 export class Registry {
   private readonly byKey = new Map<string, Authorization>();
@@ -43,6 +56,7 @@ export class Registry {
   /** Registered events by key|tpEvento|nSeqEvento, and the cancelling one (110111 or 110112) by key. */
   private readonly events = new Map<string, RegisteredEvent>();
   private readonly cancellations = new Map<string, RegisteredEvent>();
+  private readonly inutilizations: Inutilization[] = [];
 
   constructor(private readonly cUF: string) {}
 
@@ -82,7 +96,10 @@ export class Registry {
     return [...this.byKey.values()];
   }
 
-  /** An event's protocol, 15 digits: 1, cUF, the year of `dhRegEvento`, a 10-digit sequence (the 15-digit TProt layout). */
+  /**
+   * An event's or an inutilização's protocol, 15 digits: 1, cUF, the year of `dhRegEvento` (or of
+   * the inutilização's dhRecbto), a 10-digit sequence (the 15-digit TProt layout).
+   */
   nextEventProtocol(dhRegEvento: string): string {
     return `1${this.cUF}${dhRegEvento.slice(2, 4)}${String(++this.eventSequence % 10 ** 10).padStart(10, '0')}`;
   }
@@ -103,11 +120,46 @@ export class Registry {
     return this.cancellations.get(chNFe);
   }
 
+  /**
+   * 241: whether a number from `from` to `to` of this CNPJ, model and series was authorized (a
+   * cancelled NFC-e keeps its number used). Walks the authorizations: a range may span millions.
+   */
+  usedInRange(cnpj: string, mod: string, serie: number, from: number, to: number): boolean {
+    for (const number of this.byNumber.keys()) {
+      const [usedCnpj, usedMod, usedSerie, nNF] = number.split('|');
+      if (usedCnpj === cnpj && usedMod === mod && Number(usedSerie) === serie && Number(nNF) >= from && Number(nNF) <= to)
+        return true;
+    }
+    return false;
+  }
+
+  /** 256: an inutilized range of this CNPJ, model and series that shares a number with `from`–`to`, if any. */
+  inutilizedOverlapping(cnpj: string, mod: string, serie: number, from: number, to: number): Inutilization | undefined {
+    return this.inutilizations.find((i) => i.cnpj === cnpj && i.mod === mod && i.serie === serie && i.from <= to && from <= i.to);
+  }
+
+  /** Records an inutilized range (102). */
+  inutilize(inutilization: Inutilization): void {
+    this.inutilizations.push(inutilization);
+  }
+
+  /** 206 when the document's number lies in an inutilized range of its CNPJ, model and series. */
+  inutilizedOf({ cnpj, ide }: NFeDocument): Status | undefined {
+    const nNF = Number(ide.nNF);
+    return this.inutilizedOverlapping(cnpj, ide.mod, Number(ide.serie), nNF, nNF) ? statuses.numberInutilized : undefined;
+  }
+
+  /** The inutilized ranges, in the order they were recorded. */
+  listInutilized(): Inutilization[] {
+    return [...this.inutilizations];
+  }
+
   clear(): void {
     this.byKey.clear();
     this.byNumber.clear();
     this.events.clear();
     this.cancellations.clear();
+    this.inutilizations.length = 0;
   }
 }
 

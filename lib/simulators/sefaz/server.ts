@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readEnvelope, services, type Service } from './envelope.ts';
 import { eventSchemas, receiveEvents } from './events.ts';
+import { inutilizeNumbers } from './inutilizacao.ts';
 import type { Status } from './messages.ts';
 import { SP_QRCODE_URL, type CscRegistry } from './qrcode.ts';
 import { Registry, type Authorization } from './registry.ts';
@@ -29,7 +30,10 @@ export interface SefazSimulatorOptions {
   /** The authorizer's UF code; 35 (SP) by default. */
   cUF?: string;
   verAplic?: string;
-  /** PL_010e_v1.01 schemas: when given, every message is validated against them in process (225/215 on failure). */
+  /**
+   * PL_010e_v1.01 schemas: when given, every message is validated against them in process (225/215
+   * on failure), an inutilização against inutNFe_v4.00.xsd.
+   */
   schemasDir?: string;
   /**
    * PL_010d_v1.02_events schemas: when given, every NFeRecepcaoEvento4 batch is validated against
@@ -59,6 +63,19 @@ export interface SefazCalls {
   consultation: number;
   /** NFeRecepcaoEvento4; absent until its first call, so the three services' counts read as before. */
   event?: number;
+  /** NFeInutilizacao4; absent until its first call, like `event`. */
+  inutilization?: number;
+}
+
+/** A range SEFAZ inutilized (NFeInutilizacao4, 102), as control.inutilized() lists it. */
+export interface InutilizedRange {
+  cnpj: string;
+  serie: number;
+  /** First and last number, inclusive. */
+  from: number;
+  to: number;
+  /** The inutilização's protocol, 15 digits. */
+  nProt: string;
 }
 
 /**
@@ -89,7 +106,7 @@ export interface SefazControl {
    */
   down(how?: 'refuse' | 'reset'): Promise<void>;
   up(): Promise<void>;
-  /** paused → 108, stopped → 109, from the status service, for every lot and every consultation. */
+  /** paused → 108, stopped → 109, from the status service, for every lot, consultation, event batch and inutilização. */
   setServiceStatus(status: ServiceStatus): void;
   /** The next document that reaches the checks is answered with this instead (one per call). */
   rejectNext(cStat: string, xMotivo: string): void;
@@ -99,11 +116,13 @@ export interface SefazControl {
    */
   configure(rules: SefazRulesPatch): void;
   /**
-   * Back to the initial state: no failures, delay or lost answers, up, running, nothing authorized,
-   * no calls counted, the options' rules.
+   * Back to the initial state: no failures, delay or lost answers, up, running, nothing authorized
+   * or inutilized, no calls counted, the options' rules.
    */
   reset(): Promise<void>;
   authorized(): Authorization[];
+  /** The ranges inutilized (102), in the order they were. */
+  inutilized(): InutilizedRange[];
   /** HTTP calls received per service, including those answered with a fault. */
   calls(): SefazCalls;
 }
@@ -111,8 +130,8 @@ export interface SefazControl {
 export interface SefazSimulator {
   /**
    * Base URL, e.g. http://127.0.0.1:40123; the services are at /ws/NFeAutorizacao4.asmx,
-   * /ws/NFeStatusServico4.asmx, /ws/NFeConsultaProtocolo4.asmx and /ws/NFeRecepcaoEvento4.asmx
-   * (sefazServices has each path).
+   * /ws/NFeStatusServico4.asmx, /ws/NFeConsultaProtocolo4.asmx, /ws/NFeRecepcaoEvento4.asmx and
+   * /ws/NFeInutilizacao4.asmx (sefazServices has each path).
    */
   url: string;
   control: SefazControl;
@@ -133,6 +152,7 @@ const routes = new Map<string, Route>([
   [services.status.path, { service: services.status, handle: serviceStatus, counter: 'status' }],
   [services.consultation.path, { service: services.consultation, handle: consultProtocol, counter: 'consultation' }],
   [services.event.path, { service: services.event, handle: receiveEvents, counter: 'event' }],
+  [services.inutilization.path, { service: services.inutilization, handle: inutilizeNumbers, counter: 'inutilization' }],
 ]);
 
 /**
@@ -273,6 +293,8 @@ export async function startSefazSimulator(options: SefazSimulatorOptions): Promi
       await control.up();
     },
     authorized: () => sefaz.registry.list(),
+    inutilized: () =>
+      sefaz.registry.listInutilized().map(({ cnpj, serie, from, to, nProt }) => ({ cnpj, serie, from, to, nProt })),
     calls: () => ({ ...state.calls }),
   };
 

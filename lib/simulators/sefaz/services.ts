@@ -19,6 +19,7 @@ export const messageSchemas = {
   authorization: 'enviNFe_v4.00.xsd',
   status: 'consStatServ_v4.00.xsd',
   consultation: 'consSitNFe_v4.00.xsd',
+  inutilization: 'inutNFe_v4.00.xsd',
 } as const;
 
 /** The simulated SEFAZ: its settings and what it remembers between calls. */
