@@ -25,10 +25,13 @@ const pathSchema = z.object({
 const querySchema = z.object({ columns: z.enum(['32', '48']).default('32') });
 
 /**
- * GET /invoices/{invoiceKey} (the authorized nfeProc; the signed NFe of an offline-contingency
- * NFC-e SEFAZ has not authorized yet) and GET /invoices/{invoiceKey}/receipt (the
- * DANFE NFC-e text, `?columns=48` for wide printers), for the integration that issued it only:
- * another integration's key answers 404, so keys cannot be probed.
+ * GET /invoices/{invoiceKey}: the authorized nfeProc (the signed NFe of an offline-contingency
+ * NFC-e SEFAZ has not authorized yet); GET /invoices/{invoiceKey}/receipt: the DANFE NFC-e text,
+ * `?columns=48` for wide printers, "NFC-e CANCELADA" first when cancelled; GET
+ * /invoices/{invoiceKey}/cancellation: the procEventoNFe of a cancelled NFC-e (404 otherwise).
+ * Each says the NFC-e's state in the `invoice-status` header (AUTHORIZED, CANCELLED,
+ * PENDING_AUTHORIZATION) and answers only the integration that issued it: another integration's
+ * key answers 404, so keys cannot be probed.
  */
 export const handler = httpRoute(async (event) => {
   const caller = callerIntegration(event);
@@ -44,14 +47,26 @@ export const handler = httpRoute(async (event) => {
   if (!invoice || invoice.integrationHubServiceId !== caller) {
     throw new ClientError(404, [{ key: 'invoiceKey', message: `no NFC-e ${path.data.invoiceKey} for this integration` }]);
   }
+  const { cancellation } = invoice;
+  // What the NFC-e is now: every route says it (the XML does not change when it is cancelled).
+  const status = { 'invoice-status': cancellation ? 'CANCELLED' : invoice.nProt ? 'AUTHORIZED' : 'PENDING_AUTHORIZATION' };
+  if (event.resource.endsWith('/cancellation')) {
+    if (!cancellation)
+      throw new ClientError(404, [{ key: 'invoiceKey', message: `NFC-e ${path.data.invoiceKey} is not cancelled` }]);
+    const proc = await documents.get(cancellation.eventKey);
+    return { statusCode: 200, headers: { 'content-type': 'application/xml; charset=utf-8', ...status }, body: proc };
+  }
   // A contingency NFC-e SEFAZ has not authorized yet: its signed NFe (the receipt says "Pendente de autorização").
   const xml = await documents.get(invoice.nProt ? invoice.nfeProcKey : invoice.signedKey);
   if (event.resource.endsWith('/receipt')) {
     return {
       statusCode: 200,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-      body: renderReceipt(xml, { columns: Number(query.data.columns) as 32 | 48 }),
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...status },
+      body: renderReceipt(xml, {
+        columns: Number(query.data.columns) as 32 | 48,
+        ...(cancellation ? { cancellation: { nProt: cancellation.nProt, dhRegEvento: cancellation.dhRegEvento } } : {}),
+      }),
     };
   }
-  return { statusCode: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: xml };
+  return { statusCode: 200, headers: { 'content-type': 'application/xml; charset=utf-8', ...status }, body: xml };
 });

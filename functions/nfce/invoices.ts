@@ -15,10 +15,24 @@ export const invoiceSchema = z.object({
   signedKey: z.string(),
   /** 15 or 17 digits (TProt); absent while a contingency NFC-e waits for SEFAZ. */
   nProt: nProtSchema.optional(),
+  /** SEFAZ's dhRecbto of the authorization: the 30 minutes to cancel count from it. Absent on records from before it was kept. */
+  authorizedAt: z.string().optional(),
+  /** The NFC-e's cancellation (event 110111), once SEFAZ registered it. */
+  cancellation: z
+    .object({
+      /** The event's protocol (TProt) and registration time (`dhRegEvento`). */
+      nProt: nProtSchema,
+      dhRegEvento: z.string(),
+      /** S3 key of the procEventoNFe. */
+      eventKey: z.string(),
+      justification: z.string(),
+    })
+    .optional(),
   /** Offline contingency (tpEmis 9) only. */
   contingencyState: contingencyInvoiceSchema.shape.contingencyState.optional(),
 });
 export type Invoice = z.infer<typeof invoiceSchema>;
+export type InvoiceCancellation = NonNullable<Invoice['cancellation']>;
 
 /** One page of contingency NFC-e in a state; `more` when the index holds others. */
 export interface ContingencyPage {
@@ -69,6 +83,53 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
     );
   }
 
+  /**
+   * Takes the right to send the invoice's cancellation: true unless it is cancelled already or
+   * another request holds a claim younger than `staleBeforeMs` (epoch ms; a crashed one expires).
+   */
+  async claimCancellation(chave: string, claim: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
+    const written = await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `INVOICE#${chave}` },
+          UpdateExpression: 'SET cancelling = :claim, cancellingSince = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(cancellation) AND (attribute_not_exists(cancellingSince) OR cancellingSince < :stale)',
+          ExpressionAttributeValues: { ':claim': claim, ':now': nowMs, ':stale': staleBeforeMs },
+        }),
+      ),
+    );
+    return written !== undefined;
+  }
+
+  /** The registered cancellation, kept for good; the claim goes. */
+  async recordCancellation(chave: string, cancellation: InvoiceCancellation): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `INVOICE#${chave}` },
+        UpdateExpression: 'SET cancellation = :cancellation REMOVE cancelling, cancellingSince',
+        ExpressionAttributeValues: { ':cancellation': cancellation },
+      }),
+    );
+  }
+
+  /** Gives the claim back (SEFAZ refused or did not answer): the next request may try. */
+  async releaseCancellation(chave: string, claim: string): Promise<void> {
+    await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `INVOICE#${chave}` },
+          UpdateExpression: 'REMOVE cancelling, cancellingSince',
+          ConditionExpression: 'cancelling = :claim',
+          ExpressionAttributeValues: { ':claim': claim },
+        }),
+      ),
+    );
+  }
+
   async get(chave: string): Promise<Invoice | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: `INVOICE#${chave}` } }));
     return Item ? invoiceSchema.parse(Item) : undefined;
@@ -95,13 +156,14 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `INVOICE#${entry.chave}` },
-          UpdateExpression: `SET contingencyState = :state, contingency = :detail${entry.nProt ? ', nProt = :nProt' : ''}`,
+          // authorizedAt beside nProt, where every invoice keeps it (the cancellation's 30 minutes).
+          UpdateExpression: `SET contingencyState = :state, contingency = :detail${entry.nProt ? ', nProt = :nProt, authorizedAt = :authorizedAt' : ''}`,
           ConditionExpression: 'contingencyState = :from',
           ExpressionAttributeValues: {
             ':state': entry.contingencyState,
             ':detail': entry.contingency,
             ':from': from,
-            ...(entry.nProt ? { ':nProt': entry.nProt } : {}),
+            ...(entry.nProt ? { ':nProt': entry.nProt, ':authorizedAt': entry.contingency.authorizedAt } : {}),
           },
         }),
       ),

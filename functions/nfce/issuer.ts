@@ -52,6 +52,8 @@ export interface InvoiceIndex {
     nfeProcKey: string;
     signedKey: string;
     nProt: string;
+    /** SEFAZ's dhRecbto. */
+    authorizedAt: string;
   }): Promise<void>;
   /** A contingency NFC-e for the sender, written once (a retry leaves what is there). */
   recordContingency(entry: ContingencyInvoice): Promise<void>;
@@ -433,7 +435,7 @@ export function documentFolder(cnpj: string, dhEmi: string, chave: string): stri
 async function authorized(
   sale: Sale,
   online: Built,
-  protocol: { cStat: string; xml: string; nProt: string },
+  protocol: { cStat: string; xml: string; nProt: string; dhRecbto: string },
   deps: IssuerDeps,
 ): Promise<IssueOutcome> {
   const { job, record, order, setup } = sale;
@@ -454,6 +456,7 @@ async function authorized(
       nfeProcKey,
       signedKey: online.signedKey,
       nProt: protocol.nProt,
+      authorizedAt: protocol.dhRecbto,
     }),
     deps.orders.markInvoiced(job.orderRef, record.paymentId),
   ]);

@@ -19,16 +19,20 @@ import {
  * The printed DANFE NFC-e as plain text for the card machine's 57 mm thermal printer (32 columns of
  * the normal font, 48 of the condensed one), following the Manual de Especificações Técnicas do
  * DANFE NFC-e e QR Code: emitter, fixed title, fiscal message, items, totals, payments, key,
- * consumer, identification and protocol, QR code, approximate taxes and infCpl.
+ * consumer, identification and protocol, QR code, approximate taxes and infCpl. A cancelled NFC-e
+ * (`options.cancellation`: the 110111 event's protocol and dhRegEvento, `-03:00`) says so first.
  */
-export function renderReceipt(nfeProcXml: string, options: { columns?: 32 | 48 } = {}): string {
+export function renderReceipt(
+  nfeProcXml: string,
+  options: { columns?: 32 | 48; cancellation?: { nProt: string; dhRegEvento: string } } = {},
+): string {
   const columns = options.columns ?? 32;
   if (columns !== 32 && columns !== 48) throw new Error(`receipt columns must be 32 or 48, got ${String(columns)}`);
   const nfce = readNfce(nfeProcXml);
   const sections = [
     emitterSection(nfce, columns),
     center(wrap(`Documento Auxiliar da Nota Fiscal de ${keep('Consumidor Eletrônica')}`, columns), columns),
-    fiscalMessageSection(nfce, columns),
+    fiscalMessageSection(nfce, columns, options.cancellation),
     itemsSection(nfce.items, columns),
     totalsSection(nfce, columns),
     paymentsSection(nfce, columns),
@@ -292,8 +296,13 @@ function emitterSection({ emitter }: Nfce, columns: number): string[] {
 }
 
 /** The "Área de Mensagem Fiscal": right under the title, so a receipt without fiscal value says so first. */
-function fiscalMessageSection(nfce: Nfce, columns: number): string[] {
+function fiscalMessageSection(nfce: Nfce, columns: number, cancellation?: { nProt: string; dhRegEvento: string }): string[] {
   const lines: string[] = [];
+  if (cancellation) {
+    // As the authorization's protocol is printed: the label, then the number and the time.
+    lines.push('NFC-e CANCELADA', 'Protocolo de cancelamento:', cancellation.nProt);
+    lines.push(localDateTime(cancellation.dhRegEvento) ?? cancellation.dhRegEvento);
+  }
   if (nfce.homologation) lines.push(`EMITIDA EM AMBIENTE DE HOMOLOGAÇÃO - ${keep('SEM VALOR FISCAL')}`);
   if (nfce.contingency) lines.push('EMITIDA EM CONTINGÊNCIA');
   if (nfce.contingency && !nfce.protocol) lines.push('Pendente de autorização');

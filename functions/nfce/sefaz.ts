@@ -48,6 +48,8 @@ export interface AuthorizationAnswer {
     /** `<protNFe …>…</protNFe>` as SEFAZ sent it, for the nfeProc. */
     xml: string;
   };
+  /** NFeConsultaProtocolo4 only: the key's registered events (`<procEventoNFe …>`, e.g. its cancellation), as sent. */
+  procEventos?: string[];
 }
 
 /** TStat: 3 or 4 digits (PL_010: the 4-digit codes are the Reforma Tributária's rejections, e.g. 1115). */
@@ -110,8 +112,10 @@ export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retCons
   if (!ret) throw new SefazUnavailable(`SEFAZ answered without a ${resultElement}: ${body.slice(0, 200)}`);
   const lot = answerSchema.safeParse({ cStat: child(ret, 'cStat'), xMotivo: child(ret, 'xMotivo') });
   if (!lot.success) throw new SefazUnavailable(`SEFAZ answered a ${resultElement} without cStat/xMotivo`);
+  const procEventos = [...childElementsOf(ret, 'procEventoNFe')].map((e) => new XMLSerializer().serializeToString(e));
+  const events = procEventos.length > 0 ? { procEventos } : {};
   const protNFe = ret.getElementsByTagNameNS(NFE_NS, 'protNFe')[0];
-  if (!protNFe) return lot.data;
+  if (!protNFe) return { ...lot.data, ...events };
   const infProt = protNFe.getElementsByTagNameNS(NFE_NS, 'infProt')[0];
   const protocol = protocolSchema.safeParse({
     cStat: infProt && child(infProt, 'cStat'),
@@ -120,13 +124,17 @@ export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retCons
     dhRecbto: infProt && child(infProt, 'dhRecbto'),
   });
   if (!protocol.success) throw new SefazUnavailable(`SEFAZ answered a malformed protNFe: ${protocol.error.message}`);
-  return { ...lot.data, protocol: { ...protocol.data, xml: new XMLSerializer().serializeToString(protNFe) } };
+  return { ...lot.data, protocol: { ...protocol.data, xml: new XMLSerializer().serializeToString(protNFe) }, ...events };
+}
+
+function* childElementsOf(parent: Element, name: string): Generator<Element> {
+  for (let node = parent.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === 1 && (node as Element).localName === name) yield node as Element;
+  }
 }
 
 function child(parent: Element, name: string): string | undefined {
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType === 1 && (node as Element).localName === name) return node.textContent ?? undefined;
-  }
+  for (const element of childElementsOf(parent, name)) return element.textContent ?? undefined;
   return undefined;
 }
 

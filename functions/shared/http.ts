@@ -11,7 +11,7 @@ export interface FieldError {
 /** An error the caller can fix: mapped to a 4xx with `{"errors":[…]}`. Anything else is a 500. */
 export class ClientError extends Error {
   constructor(
-    readonly statusCode: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429,
+    readonly statusCode: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429,
     readonly errors: FieldError[],
   ) {
     super(errors.map((e) => e.message).join('; '));

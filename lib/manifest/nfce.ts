@@ -99,6 +99,28 @@ export const functions = {
     description: 'GET /invoices/{invoiceKey}: the authorized nfeProc XML',
     trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}', auth: 'bearer' },
   },
+  invoiceCancellation: {
+    entry: 'functions/nfce/cancellation.handler.ts',
+    description:
+      'POST /invoices/{invoiceKey}/cancellation: cancels an NFC-e (event 110111) within 30 minutes of its authorization',
+    trigger: {
+      kind: 'http',
+      method: 'POST',
+      path: '/invoices/{invoiceKey}/cancellation',
+      auth: 'bearer',
+      maxBodyBytes: 4 * 1024,
+    },
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    tables: { invoices: 'readWrite', integrations: 'read' },
+    buckets: { fiscal: 'readPut' },
+    secrets: ['nfce'],
+  },
+  invoiceCancellationXml: {
+    ...invoiceReader,
+    description: 'GET /invoices/{invoiceKey}/cancellation: the procEventoNFe of a cancelled NFC-e',
+    trigger: { kind: 'http', method: 'GET', path: '/invoices/{invoiceKey}/cancellation', auth: 'bearer' },
+  },
   invoiceReceipt: {
     ...invoiceReader,
     description: 'GET /invoices/{invoiceKey}/receipt: the DANFE NFC-e text, for a reprint',

@@ -226,6 +226,8 @@ describe('REST API', () => {
       'bearer',
       'bearer',
       'bearer',
+      'bearer',
+      'bearer',
       'partner',
       'partner',
     ]);
