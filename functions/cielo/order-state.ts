@@ -78,9 +78,12 @@ export interface InvoiceLink {
   /** The payment (Order Mesa's, or the LIO sale's) issuing the NFC-e. */
   paymentId: string;
   via: 'ORDER_MESA' | 'LIO';
-  status: 'ISSUING' | 'AUTHORIZED' | 'FAILED';
+  /** CANCELLED: a cancellation Cielo confirmed after the NFC-e cancelled it too (event 110111). */
+  status: 'ISSUING' | 'AUTHORIZED' | 'FAILED' | 'CANCELLED';
   key: string | null;
   error: string | null;
+  /** The NFC-e's cancellation: its event protocol, or why it was not done (past the 30 minutes, SEFAZ's refusal). */
+  cancellation?: { protocol: string } | { refused: string };
 }
 
 /** The order's own fields (`number` … `items`, money in centavos) are its latest snapshot's. */
@@ -363,12 +366,19 @@ export function isOpen(state: Pick<CieloOrderState, 'status'>): boolean {
 }
 
 /**
- * A CANCELLATION the API confirmed, after the order's NFC-e: the NFC-e must be cancelled (the
- * NFC-e cancellation issue acts on it).
+ * A CANCELLATION the API confirmed, after the order's NFC-e: the NFC-e must be cancelled too
+ * (verify.ts does it within the 30 minutes; an operator past them).
  */
 export function cancellationAfterInvoice(state: CieloOrderState): KeptTransaction | undefined {
   if (!state.invoice?.key) return undefined;
   return state.transactions.find((t) => t.transaction_type === 'CANCELLATION' && t.verification.state === 'CONFIRMED');
+}
+
+/** The confirmed cancellation whose NFC-e is still to be cancelled (not tried, or SEFAZ was away). */
+export function pendingNfceCancellation(state: CieloOrderState): KeptTransaction | undefined {
+  if (state.invoice?.status !== 'AUTHORIZED' || (state.invoice.cancellation && 'refused' in state.invoice.cancellation))
+    return undefined;
+  return cancellationAfterInvoice(state);
 }
 
 /** A payment the API confirmed at the LIO for an order the POS paid through Order Mesa: paid twice. */
@@ -396,9 +406,11 @@ export function attentionOf(state: CieloOrderState): string[] {
       `${state.itemsOmitted} items were not kept (the order exceeds what one record holds); the archived notification has them`,
     );
   const cancellation = cancellationAfterInvoice(state);
-  if (cancellation)
+  const refused =
+    state.invoice?.cancellation && 'refused' in state.invoice.cancellation ? state.invoice.cancellation.refused : null;
+  if (cancellation && state.invoice?.status !== 'CANCELLED')
     reasons.push(
-      `NFCE_CANCELLATION: transaction ${cancellation.id} cancelled the sale whose NFC-e ${state.invoice!.key} was authorized; the NFC-e must be cancelled`,
+      `NFCE_CANCELLATION: transaction ${cancellation.id} cancelled the sale whose NFC-e ${state.invoice!.key} was authorized; ${refused ? `it could not be cancelled (${refused}): cancel or handle it by hand` : 'the NFC-e must be cancelled'}`,
     );
   return reasons;
 }

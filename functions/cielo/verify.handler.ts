@@ -4,6 +4,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { cancelInvoice, CancellationRefused } from '../nfce/cancellation.ts';
+import { cancellationDeps } from '../nfce/cancellation-deps.ts';
 import { S3Documents } from '../nfce/s3-documents.ts';
 import { OrderStore } from '../orders/order.ts';
 import { takePayment } from '../payments/intake.ts';
@@ -47,6 +49,15 @@ const deps: VerifyDeps = {
       takePayment: (payment, id) => takePayment(payment, id, { ...paymentDeps, documents }),
       now: () => new Date(),
     }),
+  cancelNfce: async (request) => {
+    try {
+      return { protocol: (await cancelInvoice(request, cancellationDeps())).protocol };
+    } catch (error) {
+      // SEFAZ away: the job is retried. Anything else is final, for an operator.
+      if (!(error instanceof CancellationRefused) || error.kind === 'unavailable') throw error;
+      return { refused: error.message };
+    }
+  },
   now: () => new Date(),
   log,
 };

@@ -8,6 +8,7 @@ import {
   needsVerification,
   PAID_PROGRESS,
   PAID_STATUSES,
+  pendingNfceCancellation,
   pendingStatusClaim,
   transactionClaim,
   verdictOf,
@@ -36,11 +37,21 @@ export interface VerifyDeps {
   api: (credentials: CieloCredentials) => OrderManagerApi;
   /** Orders paid at the LIO: their NFC-e, when the integration asks for it (lio-sale.ts). */
   startLioSale: (state: CieloOrderState, order: ApiOrder, correlationId: string) => Promise<LioSaleOutcome>;
+  /**
+   * Cancels the order's NFC-e (110111, functions/nfce/cancellation.ts). Resolves to its protocol, or
+   * to why it was refused for good (past the 30 minutes, SEFAZ's rejection); throws when SEFAZ did
+   * not answer (the job is retried).
+   */
+  cancelNfce: (request: {
+    chave: string;
+    integrationHubServiceId: string;
+    justification: string;
+  }) => Promise<{ protocol: string } | { refused: string }>;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
 
-export type VerifyOutcome = 'confirmed' | 'contradicted' | 'nothing-to-verify' | 'not-configured' | 'refused';
+export type VerifyOutcome = 'confirmed' | 'contradicted' | 'nothing-to-verify' | 'not-configured' | 'refused' | 'nfce-cancelled';
 
 /**
  * Applies the API's answer (undefined: 404) to the stored order's pending claims; returns the new
@@ -139,7 +150,9 @@ export async function verifyOrder(job: VerificationJob, deps: VerifyDeps): Promi
     // A LIO sale cut off after claiming the order (no payment yet) is started again.
     (s.invoice === null || (s.invoice.via === 'LIO' && s.invoice.status === 'ISSUING' && s.invoice.paymentId === '')) &&
     PAID_STATUSES.includes(s.verification.confirmedStatus ?? '');
-  if (!needsVerification(state) && !wantsInvoice(state)) return 'nothing-to-verify';
+  if (!needsVerification(state) && !wantsInvoice(state)) {
+    return pendingNfceCancellation(state) ? cancelNfce(state, deps) : 'nothing-to-verify';
+  }
 
   let order: ApiOrder | undefined;
   try {
@@ -171,5 +184,40 @@ export async function verifyOrder(job: VerificationJob, deps: VerifyDeps): Promi
     const sale = await deps.startLioSale(verified, order, job.correlationId);
     deps.log.info('order paid at the LIO', { orderId, sale });
   }
+  if (verified && pendingNfceCancellation(verified)) await cancelNfce(verified, deps);
   return contradicted ? 'contradicted' : 'confirmed';
+}
+
+/**
+ * A sale Cielo confirmed cancelled whose NFC-e is authorized: the NFC-e is cancelled too (issue
+ * "NFC-e cancellation" 2), and the outcome kept on the order — CANCELLED with the event's protocol,
+ * or the refusal an operator sees in the order's attention (past the 30 minutes, SEFAZ's code).
+ */
+async function cancelNfce(state: CieloOrderState, deps: VerifyDeps): Promise<VerifyOutcome> {
+  const transaction = pendingNfceCancellation(state)!;
+  const outcome = await deps.cancelNfce({
+    chave: state.invoice!.key!,
+    integrationHubServiceId: state.integrationHubServiceId,
+    justification: `Venda cancelada na Cielo LIO (transacao ${transaction.id})`,
+  });
+  await updateOrder(deps.orders, state.integrationHubServiceId, state.id, (current) =>
+    current?.invoice
+      ? {
+          ...current,
+          invoice: {
+            ...current.invoice,
+            ...('protocol' in outcome ? { status: 'CANCELLED' as const } : {}),
+            cancellation: outcome,
+          },
+          updatedAt: saoPauloIso(deps.now()),
+        }
+      : undefined,
+  );
+  if ('protocol' in outcome) deps.log.info('NFC-e cancelled after Cielo confirmed the sale cancelled', { orderId: state.id });
+  else
+    deps.log.warn('NFC-e of a sale Cielo cancelled could not be cancelled; flagged', {
+      orderId: state.id,
+      reason: outcome.refused,
+    });
+  return 'nfce-cancelled';
 }

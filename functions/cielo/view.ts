@@ -30,7 +30,15 @@ export function orderView(order: CieloOrderState) {
       lastError: verification.lastError,
       contradictions: verification.contradictions,
     },
-    invoice: invoice ? { key: invoice.key, status: invoice.status, via: invoice.via, error: invoice.error } : null,
+    invoice: invoice
+      ? {
+          key: invoice.key,
+          status: invoice.status,
+          via: invoice.via,
+          error: invoice.error,
+          ...(invoice.cancellation ? { cancellation: invoice.cancellation } : {}),
+        }
+      : null,
     source: order.source,
     attention: attentionOf(order),
     updatedAt: order.updatedAt,

@@ -97,12 +97,13 @@ export const functions = {
     trigger: { kind: 'queue', queue: 'cieloVerifications', batchSize: 5, maxConcurrency: 2 },
     timeoutSeconds: 30,
     memoryMb: 512,
-    tables: { cieloOrders: 'readWrite', integrations: 'read', payments: 'readWrite', orders: 'readWrite' },
-    secrets: ['cielo'],
+    // invoices, nfce and the fiscal bucket's puts: a sale Cielo cancelled has its NFC-e cancelled too.
+    tables: { cieloOrders: 'readWrite', integrations: 'read', payments: 'readWrite', orders: 'readWrite', invoices: 'readWrite' },
+    secrets: ['cielo', 'nfce'],
     partnerUrls: ['CIELO_API_URL'],
     sendsTo: ['nfceRequests'],
     // The intake reads a finished payment's answer from the fiscal bucket.
-    buckets: { fiscal: 'read' },
+    buckets: { fiscal: 'readPut' },
   },
   cieloVerifySweep: {
     entry: 'functions/cielo/sweep.handler.ts',

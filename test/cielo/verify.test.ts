@@ -4,7 +4,12 @@ import { CieloSetupProblem, DEFAULT_TABLE_RULE, type CieloCredentials, type Ciel
 import { startLioSale, type LioSaleOutcome } from '../../functions/cielo/lio-sale.ts';
 import { orderSnapshotSchema } from '../../functions/cielo/notification.ts';
 import { receiveNotification, type VerificationJob } from '../../functions/cielo/notify.ts';
-import { needsVerification, type CieloOrderState, attentionOf } from '../../functions/cielo/order-state.ts';
+import {
+  attentionOf,
+  needsVerification,
+  pendingNfceCancellation,
+  type CieloOrderState,
+} from '../../functions/cielo/order-state.ts';
 import { verifyOrder, type VerifyDeps } from '../../functions/cielo/verify.ts';
 import type { IntakeOutcome } from '../../functions/payments/intake.ts';
 import type { PaymentRecord } from '../../functions/payments/record.ts';
@@ -68,6 +73,7 @@ function setup(options: { invoiceWhenPaid?: boolean } = {}) {
   const apiCalls: { credentials: CieloCredentials; orderId: string }[] = [];
   const sales: { state: CieloOrderState; order: ApiOrder; correlationId: string }[] = [];
   const logs: { message: string; extra?: object }[] = [];
+  const cancellations: { chave: string; integrationHubServiceId: string; justification: string }[] = [];
   const setupOf: CieloSetup = {
     settings: { invoiceWhenPaid: options.invoiceWhenPaid ?? false, tableRule: DEFAULT_TABLE_RULE },
     credentials: CREDENTIALS,
@@ -81,6 +87,8 @@ function setup(options: { invoiceWhenPaid?: boolean } = {}) {
       await orders.save({ ...state, invoice: { paymentId: 'pay-1', via: 'LIO', status: 'ISSUING', key: null, error: null } });
       return 'queued';
     },
+    /** The NFC-e cancellation's outcome (cancellation.ts' through verify.handler's adapter). */
+    cancelNfce: async (): Promise<{ protocol: string } | { refused: string }> => ({ protocol: '135260000000042' }),
   };
   const deps: VerifyDeps = {
     orders,
@@ -97,6 +105,10 @@ function setup(options: { invoiceWhenPaid?: boolean } = {}) {
     startLioSale: async (state, order, correlationId) => {
       sales.push({ state: structuredClone(state), order, correlationId });
       return fake.startLioSale(state);
+    },
+    cancelNfce: async (request) => {
+      cancellations.push(request);
+      return fake.cancelNfce();
     },
     now: () => new Date(clock),
     log: { info: (message, extra) => logs.push({ message, extra }), warn: (message, extra) => logs.push({ message, extra }) },
@@ -118,6 +130,7 @@ function setup(options: { invoiceWhenPaid?: boolean } = {}) {
     apiCalls,
     sales,
     logs,
+    cancellations,
     fake,
     deps,
     receive,
@@ -488,5 +501,68 @@ describe('verifyOrder: paid again after a cancellation', () => {
       confirmedAt: '2026-03-02T15:30:00.000Z',
     });
     expect(attentionOf(await t.stored())).toEqual([]);
+  });
+});
+
+describe('verifyOrder: a sale Cielo cancelled after its NFC-e', () => {
+  const KEY = '35260382373077000171650010000000421123456781';
+  /** An order paid through Order Mesa (NFC-e authorized), then its payment cancelled at the LIO. */
+  async function cancelledAfterInvoice() {
+    const t = setup();
+    await t.receive(statusBody('PAID', PAID_AT));
+    t.fake.api = async () => apiOrder('PAID');
+    expect(await t.verify()).toBe('confirmed');
+    await t.deps.orders.save({
+      ...(await t.stored()),
+      invoice: { paymentId: 'pay-1', via: 'ORDER_MESA', status: 'AUTHORIZED', key: KEY, error: null },
+    });
+    await t.receive(transactionBody({ transaction_type: 'CANCELLATION' }));
+    t.fake.api = async () => apiOrder('PAID', [transaction({ transaction_type: 'CANCELLATION' })]);
+    return t;
+  }
+
+  it('cancels the NFC-e once the API confirms the cancellation; the order says CANCELLED and needs no one', async () => {
+    const t = await cancelledAfterInvoice();
+    // A claim until the API confirms it: nothing is cancelled on Cielo's word alone.
+    expect(pendingNfceCancellation(await t.stored())).toBeUndefined();
+    expect(await t.verify()).toBe('confirmed');
+    expect(t.cancellations).toEqual([
+      { chave: KEY, integrationHubServiceId: INTEGRATION, justification: 'Venda cancelada na Cielo LIO (transacao t-1)' },
+    ]);
+    const state = await t.stored();
+    expect(state.invoice).toMatchObject({ status: 'CANCELLED', key: KEY, cancellation: { protocol: '135260000000042' } });
+    expect(attentionOf(state)).toEqual([]);
+    // Nothing more to do: a later job does not cancel again.
+    expect(await t.verify()).toBe('nothing-to-verify');
+    expect(t.cancellations).toHaveLength(1);
+  });
+
+  it('past the 30 minutes (or refused by SEFAZ): kept on the order for an operator, never tried again', async () => {
+    const t = await cancelledAfterInvoice();
+    t.fake.cancelNfce = async () => ({ refused: 'the 30 minutes to cancel NFC-e … ended' });
+    expect(await t.verify()).toBe('confirmed');
+    const state = await t.stored();
+    expect(state.invoice).toMatchObject({
+      status: 'AUTHORIZED',
+      cancellation: { refused: 'the 30 minutes to cancel NFC-e … ended' },
+    });
+    expect(attentionOf(state)).toEqual([
+      `NFCE_CANCELLATION: transaction t-1 cancelled the sale whose NFC-e ${KEY} was authorized; it could not be cancelled (the 30 minutes to cancel NFC-e … ended): cancel or handle it by hand`,
+    ]);
+    expect(await t.verify()).toBe('nothing-to-verify');
+    expect(t.cancellations).toHaveLength(1);
+  });
+
+  it('SEFAZ away: the job fails (and is retried), the order unchanged; the retry cancels it', async () => {
+    const t = await cancelledAfterInvoice();
+    t.fake.cancelNfce = async () => {
+      throw new Error('SEFAZ did not answer');
+    };
+    await expect(t.verify()).rejects.toThrow('SEFAZ did not answer');
+    expect((await t.stored()).invoice).toMatchObject({ status: 'AUTHORIZED' });
+    expect((await t.stored()).invoice!.cancellation).toBeUndefined();
+    t.fake.cancelNfce = async () => ({ protocol: '135260000000043' });
+    expect(await t.verify()).toBe('nfce-cancelled');
+    expect((await t.stored()).invoice).toMatchObject({ status: 'CANCELLED', cancellation: { protocol: '135260000000043' } });
   });
 });
