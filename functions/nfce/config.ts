@@ -1,4 +1,4 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { SecretStore } from '../shared/secrets.ts';
 import { a1FromPem, type A1Certificate } from './certificate.ts';
@@ -69,6 +69,28 @@ export class FiscalConfig {
     private readonly secrets: SecretStore,
     private readonly secretPrefix: string,
   ) {}
+
+  /**
+   * An integration whose fiscal setup is this CNPJ's (the first found): what signs the CNPJ's
+   * inutilização, a matter of the CNPJ and its série rather than of one POS. Undefined when none.
+   */
+  async integrationFor(cnpj: string): Promise<string | undefined> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.integrationsTable,
+          FilterExpression: 'begins_with(pk, :fiscal) AND emitter.cnpj = :cnpj',
+          ExpressionAttributeValues: { ':fiscal': 'FISCAL#', ':cnpj': cnpj },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const found = page.Items?.[0];
+      if (found) return String(found.pk).slice('FISCAL#'.length);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return undefined;
+  }
 
   /** Parsed once per container and integration for a few minutes. */
   async load(integrationHubServiceId: string): Promise<FiscalSetup> {

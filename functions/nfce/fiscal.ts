@@ -160,6 +160,8 @@ export const emitterSchema = z.object({
     consultaProtocolo: z.url().optional(),
     /** NFeRecepcaoEvento4 (cancellations); derived from NFeAutorizacao4 when absent, as SP's sits beside it. */
     recepcaoEvento: z.url().optional(),
+    /** NFeInutilizacao4; derived from NFeAutorizacao4 when absent. */
+    inutilizacao: z.url().optional(),
   }),
   technicalContact: z
     .object({
@@ -177,8 +179,15 @@ export type Emitter = z.infer<typeof emitterSchema>;
  * The URL of one of SEFAZ's NFC-e services for this emitter: the stored one, or SP's layout, where
  * every service sits beside NFeAutorizacao4 (`…/ws/NFeConsultaProtocolo4.asmx`; spec §6).
  */
-export function sefazServiceUrl(emitter: Pick<Emitter, 'urls'>, service: 'consultaProtocolo' | 'recepcaoEvento'): string {
-  const name = service === 'consultaProtocolo' ? 'NFeConsultaProtocolo4' : 'NFeRecepcaoEvento4';
+export function sefazServiceUrl(
+  emitter: Pick<Emitter, 'urls'>,
+  service: 'consultaProtocolo' | 'recepcaoEvento' | 'inutilizacao',
+): string {
+  const name = {
+    consultaProtocolo: 'NFeConsultaProtocolo4',
+    recepcaoEvento: 'NFeRecepcaoEvento4',
+    inutilizacao: 'NFeInutilizacao4',
+  }[service];
   return emitter.urls[service] ?? emitter.urls.autorizacao.replace('NFeAutorizacao4', name);
 }
 

@@ -1,6 +1,14 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { unlessConditionFails } from '../shared/conditional.ts';
+import { saoPauloIso } from '../shared/time.ts';
 import type { Contingency, Numbering } from './document.ts';
 
 /**
@@ -39,6 +47,41 @@ const reservation = z.object({
   contingency: numbered.extend({ dhCont: z.string(), xJust: z.string() }).optional(),
 });
 export type Reservation = z.infer<typeof reservation>;
+
+/**
+ * Where a skipped number stands (issue "inutilização"): PENDING to be declared; DECLARED unused
+ * at SEFAZ (`nProt`, `procKey` of the ProcInutNFe); USED — one of its keys exists at SEFAZ, so it is
+ * never declared; REFUSED by SEFAZ (`refusal`), for an operator.
+ */
+export const GAP_STATES = ['PENDING', 'DECLARED', 'USED', 'REFUSED'] as const;
+export type GapState = (typeof GAP_STATES)[number];
+
+export const gapSchema = z.object({
+  cnpj: z.string(),
+  serie: z.number().int(),
+  nNF: z.number().int().positive(),
+  paymentId: z.string(),
+  reason: z.string(),
+  /** When it was first recorded (`-03:00`); absent on gaps from before it was kept. */
+  at: z.string().optional(),
+  /** Every key built for the number: queried before it is declared. */
+  chaves: z.preprocess((v) => (v instanceof Set ? [...v].sort() : v), z.array(z.string())).optional(),
+  /** `GAP#<state>` (absent on gaps from before the states: PENDING). */
+  listing: z.string().optional(),
+  nProt: z.string().optional(),
+  procKey: z.string().optional(),
+  /** The key found at SEFAZ (USED), or SEFAZ's refusal (REFUSED). */
+  usedBy: z.string().optional(),
+  refusal: z.object({ cStat: z.string(), xMotivo: z.string() }).optional(),
+});
+export type Gap = z.infer<typeof gapSchema> & { state: GapState };
+
+/** A CNPJ's série and its last number taken. */
+export interface Series {
+  cnpj: string;
+  serie: number;
+  lastNNF: number;
+}
 
 /** The payment's online number, and its contingency number once it has one. */
 export type Reserved = Numbering & { contingency?: ContingencyNumbering };
@@ -92,7 +135,26 @@ export interface NumberSource {
   recordGap(cnpj: string, serie: number, nNF: number, paymentId: string, reason: string, chave?: string): Promise<void>;
 }
 
-export class DynamoNumbering implements NumberSource {
+/** The skipped numbers and the series, for the inutilização job and the operator's listing. */
+export interface GapRegister {
+  /** Gaps in `state`, by CNPJ, série and number; at most `limit`, `more` when others remain. */
+  gaps(state: GapState, limit: number): Promise<{ gaps: Gap[]; more: boolean }>;
+  /** Moves a gap from `from` to a new state with its details; false when it was not in `from`. */
+  settleGap(
+    gap: Pick<Gap, 'cnpj' | 'serie' | 'nNF'>,
+    from: GapState,
+    to: Exclude<GapState, 'PENDING'>,
+    details: Pick<Gap, 'nProt' | 'procKey' | 'usedBy' | 'refusal'>,
+  ): Promise<boolean>;
+  /** Every CNPJ's série with its last number. */
+  series(): Promise<Series[]>;
+}
+
+/** The `numbering` index's sort key: CNPJ, série and number, each fixed-width so they sort as numbers. */
+const position = (cnpj: string, serie: number, nNF?: number) =>
+  `${cnpj}#${String(serie).padStart(3, '0')}${nNF === undefined ? '' : `#${String(nNF).padStart(9, '0')}`}`;
+
+export class DynamoNumbering implements NumberSource, GapRegister {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -186,8 +248,16 @@ export class DynamoNumbering implements NumberSource {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `NNF#${cnpj}#${serie}` },
-        UpdateExpression: 'ADD lastNNF :one',
-        ExpressionAttributeValues: { ':one': 1 },
+        // Listed in the `numbering` index (SERIES) for the operator's view.
+        UpdateExpression: 'ADD lastNNF :one SET listing = :series, #position = :position, cnpj = :cnpj, serie = :serie',
+        ExpressionAttributeNames: { '#position': 'position' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':series': 'SERIES',
+          ':position': position(cnpj, serie),
+          ':cnpj': cnpj,
+          ':serie': serie,
+        },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
@@ -258,17 +328,75 @@ export class DynamoNumbering implements NumberSource {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `GAP#NNF#${cnpj}#${serie}#${nNF}` },
-        UpdateExpression: `SET cnpj = :cnpj, serie = :serie, nNF = :nNF, paymentId = :paymentId, reason = :reason${chave ? ' ADD chaves :chaves' : ''}`,
+        // A gap recorded again (a retry) keeps its state and first time.
+        UpdateExpression:
+          'SET cnpj = :cnpj, serie = :serie, nNF = :nNF, paymentId = :paymentId, reason = :reason, ' +
+          `listing = if_not_exists(listing, :pending), #position = :position, #at = if_not_exists(#at, :at)${chave ? ' ADD chaves :chaves' : ''}`,
+        ExpressionAttributeNames: { '#position': 'position', '#at': 'at' },
         ExpressionAttributeValues: {
           ':cnpj': cnpj,
           ':serie': serie,
           ':nNF': nNF,
           ':paymentId': paymentId,
           ':reason': reason,
+          ':pending': 'GAP#PENDING',
+          ':position': position(cnpj, serie, nNF),
+          ':at': saoPauloIso(new Date()),
           ...(chave ? { ':chaves': new Set([chave]) } : {}),
         },
       }),
     );
+  }
+
+  async gaps(state: GapState, limit: number): Promise<{ gaps: Gap[]; more: boolean }> {
+    const { Items = [], LastEvaluatedKey } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'numbering',
+        KeyConditionExpression: 'listing = :listing',
+        ExpressionAttributeValues: { ':listing': `GAP#${state}` },
+        Limit: limit,
+      }),
+    );
+    return { gaps: Items.map((item) => ({ ...gapSchema.parse(item), state })), more: LastEvaluatedKey !== undefined };
+  }
+
+  async settleGap(
+    gap: Pick<Gap, 'cnpj' | 'serie' | 'nNF'>,
+    from: GapState,
+    to: Exclude<GapState, 'PENDING'>,
+    details: Pick<Gap, 'nProt' | 'procKey' | 'usedBy' | 'refusal'>,
+  ): Promise<boolean> {
+    const set = Object.entries(details).filter(([, value]) => value !== undefined);
+    const written = await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `GAP#NNF#${gap.cnpj}#${gap.serie}#${gap.nNF}` },
+          UpdateExpression: `SET listing = :to${set.map(([name]) => `, ${name} = :${name}`).join('')}`,
+          // Gaps from before the states have no listing: they are PENDING.
+          ConditionExpression: from === 'PENDING' ? '(listing = :from OR attribute_not_exists(listing))' : 'listing = :from',
+          ExpressionAttributeValues: {
+            ':to': `GAP#${to}`,
+            ':from': `GAP#${from}`,
+            ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
+          },
+        }),
+      ),
+    );
+    return written !== undefined;
+  }
+
+  async series(): Promise<Series[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'numbering',
+        KeyConditionExpression: 'listing = :series',
+        ExpressionAttributeValues: { ':series': 'SERIES' },
+      }),
+    );
+    return Items.map((item) => z.object({ cnpj: z.string(), serie: z.number().int(), lastNNF: z.number().int() }).parse(item));
   }
 }
 

@@ -60,6 +60,7 @@ function simulatorUrls<T extends Emitter['urls']>(urls: T, sefazUrl: string): T 
     statusServico: `${sefazUrl}${sefazServices.status.path}`,
     consultaProtocolo: `${sefazUrl}${sefazServices.consultation.path}`,
     recepcaoEvento: `${sefazUrl}${sefazServices.event.path}`,
+    inutilizacao: `${sefazUrl}${sefazServices.inutilization.path}`,
   };
 }
 

@@ -5,8 +5,12 @@
 import type { BucketSpec, FunctionSpec, QueueSpec, SecretSpec, TableSpec } from '../manifest.ts';
 
 export const tables = {
-  /** nNF counters per CNPJ and série, and each payment's reserved number (`NUMBERED#<paymentId>`). */
-  numbering: { partitionKey: 'pk' },
+  /**
+   * nNF counters per CNPJ and série (`NNF#…`), each payment's reserved number (`NUMBERED#<paymentId>`)
+   * and the skipped numbers (`GAP#NNF#…`); the sparse `numbering` index lists the series (`SERIES`)
+   * and the gaps by state (`GAP#PENDING`…), by CNPJ, série and number.
+   */
+  numbering: { partitionKey: 'pk', indexes: [{ name: 'numbering', partitionKey: 'listing', sortKey: 'position' }] },
   /**
    * NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. Offline-contingency
    * NFC-e also carry their transmission state, in the sparse `contingency` index (oldest first).
@@ -85,6 +89,25 @@ export const functions = {
     tables: { invoices: 'readWrite', numbering: 'readWrite', integrations: 'read' },
     buckets: { fiscal: 'readPut' },
     secrets: ['nfce'],
+  },
+  nfceInutilizacao: {
+    entry: 'functions/nfce/inutilizacao.handler.ts',
+    description: 'Declares the skipped NFC-e numbers unused at SEFAZ (NFeInutilizacao4), after querying the keys built for them',
+    // 06:00 UTC, 03:00 in São Paulo: every day, so a gap is declared long before the 10th of the following month.
+    trigger: { kind: 'schedule', expression: 'cron(0 6 * * ? *)', description: 'Skipped NFC-e numbers to declare unused' },
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    tables: { numbering: 'readWrite', integrations: 'read' },
+    buckets: { fiscal: 'put' },
+    secrets: ['nfce'],
+  },
+  nfceNumberingList: {
+    entry: 'functions/nfce/numbering-list.handler.ts',
+    description: 'GET /admin/nfce/numbering: per série the last number, the skipped numbers and their inutilização',
+    trigger: { kind: 'http', method: 'GET', path: '/admin/nfce/numbering', auth: 'admin' },
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { numbering: 'read' },
   },
   nfceContingencyList: {
     entry: 'functions/nfce/contingency-list.handler.ts',

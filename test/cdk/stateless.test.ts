@@ -221,6 +221,7 @@ describe('REST API', () => {
       'admin',
       'admin',
       'admin',
+      'admin',
       'bearer',
       'bearer',
       'bearer',
@@ -372,7 +373,7 @@ describe('REST API', () => {
 });
 
 describe('schedules', () => {
-  it('runs the re-queue sweep every minute, the Cielo verification sweep and the contingency sender every 5 minutes, with retries', () => {
+  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, with retries', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules).toEqual([
       {
@@ -396,6 +397,18 @@ describe('schedules', () => {
             Id: 'Target0',
             Arn: { 'Fn::GetAtt': [id(stateless.functions.nfceContingencySender!), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+          },
+        ],
+      },
+      {
+        Description: 'Skipped NFC-e numbers to declare unused',
+        ScheduleExpression: 'cron(0 6 * * ? *)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.nfceInutilizacao!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 86_400 },
           },
         ],
       },
@@ -566,8 +579,8 @@ describe('queue triggers', () => {
     expect(issuer[json({ 'Fn::Join': ['', [bucketArn, '/*']] })]).toEqual(['s3:PutObject']);
     expect(issuer[json(bucketArn)]).toBeUndefined();
     expect(Object.values(issuer).flat()).not.toContain('sqs:SendMessage');
-    // logs, queue, six tables, the payments index, the invoices' contingency index and the three Cielo orders indexes, bucket objects, two secret prefixes
-    expect(Object.keys(issuer)).toHaveLength(16);
+    // logs, queue, six tables, the payments index, the numbering and invoices indexes and the three Cielo orders indexes, bucket objects, two secret prefixes
+    expect(Object.keys(issuer)).toHaveLength(17);
   });
 
   it('refuses a consumer whose timeout is not below the queue visibility timeout', () => {

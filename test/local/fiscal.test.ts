@@ -49,6 +49,7 @@ describe('after a restart', () => {
         statusServico: 'http://127.0.0.1:35763/ws/NFeStatusServico4.asmx',
         consultaProtocolo: 'http://127.0.0.1:35763/ws/NFeConsultaProtocolo4.asmx',
         recepcaoEvento: 'http://127.0.0.1:35763/ws/NFeRecepcaoEvento4.asmx',
+        inutilizacao: 'http://127.0.0.1:35763/ws/NFeInutilizacao4.asmx',
       });
     }
   });

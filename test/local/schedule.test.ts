@@ -182,6 +182,7 @@ describe('what EventBridge refuses', () => {
     expect(readSchedules(functions)).toEqual({
       paymentRequeue: { kind: 'rate', expression: 'rate(1 minute)', value: 1, unit: 'minute', periodMs: 60_000 },
       nfceContingencySender: { kind: 'rate', expression: 'rate(5 minutes)', value: 5, unit: 'minute', periodMs: 300_000 },
+      nfceInutilizacao: expect.objectContaining({ kind: 'cron', expression: 'cron(0 6 * * ? *)', minutes: [0], hours: [6] }),
       cieloVerifySweep: { kind: 'rate', expression: 'rate(5 minutes)', value: 5, unit: 'minute', periodMs: 300_000 },
     });
   });
