@@ -78,8 +78,11 @@ export interface InvoiceLink {
   /** The payment (Order Mesa's, or the LIO sale's) issuing the NFC-e. */
   paymentId: string;
   via: 'ORDER_MESA' | 'LIO';
-  /** CANCELLED: a cancellation Cielo confirmed after the NFC-e cancelled it too (event 110111). */
-  status: 'ISSUING' | 'AUTHORIZED' | 'FAILED' | 'CANCELLED';
+  /**
+   * CONTINGENCY: issued offline (tpEmis 9), SEFAZ has not authorized it yet (GET /invoices/{key}
+   * says where it stands). CANCELLED: a cancellation Cielo confirmed after the NFC-e cancelled it too.
+   */
+  status: 'ISSUING' | 'AUTHORIZED' | 'CONTINGENCY' | 'FAILED' | 'CANCELLED';
   key: string | null;
   error: string | null;
   /** The NFC-e's cancellation: its event protocol, or why it was not done (past the 30 minutes, SEFAZ's refusal). */

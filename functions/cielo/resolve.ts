@@ -149,7 +149,13 @@ export function cieloOrderLink(deps: LinkDeps): CieloOrderLink {
         if (!current || !invoice || (invoice.paymentId !== paymentId && !lioUnnamed)) return undefined;
         const settled =
           'key' in outcome
-            ? { ...invoice, paymentId, status: 'AUTHORIZED' as const, key: outcome.key, error: null }
+            ? {
+                ...invoice,
+                paymentId,
+                status: outcome.contingency ? ('CONTINGENCY' as const) : ('AUTHORIZED' as const),
+                key: outcome.key,
+                error: null,
+              }
             : { ...invoice, paymentId, status: 'FAILED' as const, error: outcome.error };
         return { ...current, invoice: settled, updatedAt: at };
       });

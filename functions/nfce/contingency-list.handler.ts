@@ -15,7 +15,12 @@ const invoices = new DynamoInvoices(dynamo(), env[envName.table('invoices')] as 
 
 const querySchema = z.object({
   state: z.enum(['pending', 'sent', 'rejected']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,2}$/, { message: 'must be a whole number from 1 to 500' })
+    .transform(Number)
+    .pipe(z.number().max(500, { message: 'must be a whole number from 1 to 500' }))
+    .default(100),
 });
 
 /**

@@ -59,6 +59,8 @@ async function run(_event: unknown, context: Context) {
     hasTime: () => context.getRemainingTimeInMillis() > MARGIN_MS + (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000,
     alarmWithinMs: (env.CONTINGENCY_ALARM_HOURS as number) * 3600_000,
     onlineFinalAfterMs: (env.CONTINGENCY_ONLINE_FINAL_AFTER_SECONDS as number) * 1000,
+    // Longer than one record's SEFAZ calls (a query, a send, an event) with their writes.
+    claimStaleMs: 4 * (env.SEFAZ_TIMEOUT_SECONDS as number) * 1000 + MARGIN_MS,
     verProc: VER_PROC,
     log: {
       info: (message, extra) => logger.info(message, { ...extra }),

@@ -26,8 +26,13 @@ import { enviNFe, nfeProc } from './xml.ts';
  * send that may have reached SEFAZ is final `onlineFinalAfterMs` after its dhEmi).
  * Anything else is left for an operator (`online.problem`).
  *
- * Idempotent: every write is a state change conditioned on the state read; SEFAZ answers a
- * repeated authorization 204 and a repeated event 573, both read as done.
+ * A contingency NFC-e SEFAZ refused (REJECTED) has its online attempt settled too: unknown → a
+ * gap; authorized → it stands as the sale's NFC-e (`AUTHORIZED`, nothing cancelled), for an operator.
+ *
+ * Idempotent and safe to run twice at once: each record is claimed before any SEFAZ call (a claim
+ * older than `claimStaleMs` is from a run that died), every write is conditioned on the state read,
+ * and SEFAZ answers a repeated authorization 204 and a repeated event 573, both read back from the
+ * key's consultation. One record failing is logged and retried later; the run goes on.
  */
 
 export interface SenderDeps {
@@ -45,6 +50,8 @@ export interface SenderDeps {
   alarmWithinMs: number;
   /** When "unknown to SEFAZ" is final for an online send, after its dhEmi (contingency.ts' ONLINE_FINAL_AFTER_MS by default). */
   onlineFinalAfterMs: number;
+  /** A claim older than this is from a run that died (longer than one record's SEFAZ calls). */
+  claimStaleMs: number;
   verProc: string;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
@@ -56,9 +63,9 @@ export interface SenderOutcome {
   waiting: number;
   /** Online attempts settled this run. */
   settled: number;
-  /** Documents not authorized (pending or rejected) within `alarmWithinMs` of their deadline, or past it. */
+  /** Documents not yet transmitted within `alarmWithinMs` of their deadline, or past it. */
   nearDeadline: number;
-  /** Seconds to the nearest deadline of a document not authorized (negative: passed); absent when none. */
+  /** Seconds to the nearest deadline of a document not yet transmitted (negative: passed); absent when none. */
   nearestDeadlineSeconds?: number;
 }
 
@@ -67,6 +74,7 @@ const NOT_NOW = new Set(['103', '105', '108', '109', '656']);
 const AUTHORIZED = new Set(['100', '150']);
 const NOT_FOUND = '217';
 const CANCELLED = '101';
+const DUPLICATE = '204';
 const EVENT_DUPLICATE = '573';
 /** Event 110112 is accepted within 168 h of the cancelled NFC-e's authorization (spec §4). */
 const SUBSTITUTION_WINDOW_MS = 168 * 60 * 60 * 1000;
@@ -79,11 +87,11 @@ export async function sendContingency(deps: SenderDeps, batch = 100): Promise<Se
   let sefazAway = false;
   for (const entry of pending.items) {
     const due = !entry.contingency.nextAttemptAt || Date.parse(entry.contingency.nextAttemptAt) <= deps.now().getTime();
-    if (sefazAway || !due || !deps.hasTime()) {
+    if (sefazAway || !due || !deps.hasTime() || !(await claim(entry, deps))) {
       outcome.waiting++;
       continue;
     }
-    const result = await transmit(entry, deps);
+    const result = await guarded(entry, 'transmitting', deps, () => transmit(entry, deps), 'later');
     if (result === 'authorized') outcome.authorized++;
     else if (result === 'rejected') outcome.rejected++;
     else {
@@ -92,13 +100,19 @@ export async function sendContingency(deps: SenderDeps, batch = 100): Promise<Se
     }
   }
   if (!sefazAway) {
-    const settling = await deps.queue.inState('SETTLING', batch);
-    for (const entry of settling.items) {
+    // The online attempts of authorized documents, and of refused ones not yet looked at.
+    const settling = [
+      ...(await deps.queue.inState('SETTLING', batch)).items,
+      ...(await deps.queue.inState('REJECTED', batch)).items.filter((e) => !e.contingency.online.settlement),
+    ];
+    for (const entry of settling) {
       if (!deps.hasTime()) break;
-      if (await settle(entry, deps)) outcome.settled++;
+      if (entry.contingency.online.problem || !onlineFinal(entry, deps) || !(await claim(entry, deps))) continue;
+      if (await guarded(entry, 'settling', deps, () => settle(entry, deps), false)) outcome.settled++;
     }
   }
-  const unsent = [...(await deps.queue.inState('PENDING', batch)).items, ...(await deps.queue.inState('REJECTED', batch)).items];
+  // The alarm's count: documents not yet transmitted (a refused one was transmitted: the listing flags it).
+  const unsent = (await deps.queue.inState('PENDING', batch)).items;
   for (const entry of unsent) {
     const left = Date.parse(entry.contingency.deadline) - deps.now().getTime();
     if (left <= deps.alarmWithinMs) outcome.nearDeadline++;
@@ -124,10 +138,15 @@ async function transmit(entry: ContingencyInvoice, deps: SenderDeps): Promise<Tr
   let answer: AuthorizationAnswer;
   try {
     answer = await deps.authorize(emitter.urls.autorizacao, enviNFe(String(entry.contingency.nNF), signed), tls);
-    if (answer.protocol?.cStat === '204') {
+    if (answer.protocol?.cStat === DUPLICATE) {
       // Authorized by an earlier run whose answer was lost: SEFAZ keeps its protocol.
       const held = await deps.consultProtocol(sefazServiceUrl(emitter, 'consultaProtocolo'), entry.chave, emitter.tpAmb, tls);
-      if (held.protocol && AUTHORIZED.has(held.protocol.cStat)) answer = held;
+      if (!held.protocol || !AUTHORIZED.has(held.protocol.cStat)) {
+        // Never a rejection: the key is at SEFAZ. Its protocol is read on a later run.
+        await retryLater(entry, `SEFAZ answered 204 and its query ${held.cStat} ${held.xMotivo}`, deps);
+        return 'away';
+      }
+      answer = held;
     }
   } catch (error) {
     if (!(error instanceof SefazUnavailable)) throw error;
@@ -182,40 +201,99 @@ async function transmit(entry: ContingencyInvoice, deps: SenderDeps): Promise<Tr
 
 async function retryLater(entry: ContingencyInvoice, reason: string, deps: SenderDeps): Promise<void> {
   const attempts = entry.contingency.attempts + 1;
-  const nextAttemptAt = saoPauloIso(new Date(deps.now().getTime() + retryDelayMs(attempts)));
+  const nextAttemptAt = `${saoPauloIso(new Date(deps.now().getTime() + retryDelayMs(attempts))).slice(0, 19)}-03:00`;
   await deps.queue.save(
     { ...entry, contingency: { ...entry.contingency, attempts, nextAttemptAt, lastError: reason } },
     'PENDING',
   );
 }
 
-/** Settles the online attempt of an authorized contingency NFC-e; true when it is settled now. */
+/** Claims the record for this run: false when another run holds a fresh claim on it. */
+function claim(entry: ContingencyInvoice, deps: SenderDeps): Promise<boolean> {
+  const now = deps.now().getTime();
+  return deps.queue.claim(entry.chave, entry.contingencyState, now, now - deps.claimStaleMs);
+}
+
+/**
+ * Runs one record's work; an error that is not SEFAZ's (a document missing from S3, a bug) is
+ * logged, kept as its last error and retried later, so one record never stops the run.
+ */
+async function guarded<T>(
+  entry: ContingencyInvoice,
+  what: string,
+  deps: SenderDeps,
+  work: () => Promise<T>,
+  failed: T,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    deps.log.warn(`contingency NFC-e failed while ${what}; retried later`, {
+      chave: entry.chave,
+      reason: (error as Error).message,
+    });
+    if (entry.contingencyState === 'PENDING') await retryLater(entry, (error as Error).message, deps);
+    else await deps.queue.release(entry.chave);
+    return failed;
+  }
+}
+
+/** Whether no late answer can come for the online send any more (one never sent is final at once). */
+function onlineFinal(entry: ContingencyInvoice, deps: SenderDeps): boolean {
+  const { online } = entry.contingency;
+  return !online.sent || deps.now().getTime() >= Date.parse(online.dhEmi) + deps.onlineFinalAfterMs;
+}
+
+/**
+ * Settles the online attempt of a contingency NFC-e, authorized (SETTLING) or refused (REJECTED);
+ * true when it is settled now. SEFAZ away or "not now" leaves it for the next run.
+ */
 async function settle(entry: ContingencyInvoice, deps: SenderDeps): Promise<boolean> {
   const { online } = entry.contingency;
-  if (online.problem) return false; // an operator's
+  const from = entry.contingencyState;
   const now = deps.now();
-  if (online.sent && now.getTime() < Date.parse(online.dhEmi) + deps.onlineFinalAfterMs) return false;
   const setup = await fiscalSetup(entry, deps);
-  if (!setup) return false;
+  if (!setup) {
+    await deps.queue.release(entry.chave);
+    return false;
+  }
   const { emitter } = setup;
   const tls = clientTls(setup);
   const ctx = { chave: entry.chave, paymentId: entry.paymentId, online: online.chave };
-  const settled = (change: Partial<OnlineAttempt>, state: ContingencyState = 'SENT') =>
+  const settled = (change: Partial<OnlineAttempt>, state: ContingencyState = from === 'SETTLING' ? 'SENT' : from) =>
     deps.queue.save(
       {
         ...entry,
         contingencyState: state,
         contingency: { ...entry.contingency, online: { ...online, ...change, settledAt: saoPauloIso(now) } },
       },
-      'SETTLING',
+      from,
     );
-  const problem = async (text: string) => {
-    deps.log.warn('the online attempt of a contingency NFC-e needs an operator', { ...ctx, problem: text });
-    await settled({ problem: text }, 'SETTLING');
+  const later = async (why: string) => {
+    deps.log.warn('SEFAZ cannot settle an online attempt now; trying again later', { ...ctx, why });
+    await deps.queue.release(entry.chave);
     return false;
   };
+  const problem = async (text: string) => {
+    deps.log.warn('the online attempt of a contingency NFC-e needs an operator', { ...ctx, problem: text });
+    const { settledAt: _settledAt, ...kept } = online;
+    await deps.queue.save({ ...entry, contingency: { ...entry.contingency, online: { ...kept, problem: text } } }, from);
+    return false;
+  };
+  /** Our own 110112 as SEFAZ holds it (an earlier run's answer was lost): SUBSTITUTED with it, else CANCELLED by something else. */
+  const cancelledAlready = async (held: AuthorizationAnswer) => {
+    const substitution = held.procEventos?.find(
+      (xml) => xml.includes('<tpEvento>110112</tpEvento>') && xml.includes(entry.chave),
+    );
+    if (!substitution) return settled({ settlement: 'CANCELLED' }).then(() => true);
+    const eventKey = substitutionKey(emitter.cnpj, online);
+    await deps.documents.put(eventKey, `<?xml version="1.0" encoding="UTF-8"?>${substitution}`, 'application/xml');
+    return settled({ settlement: 'SUBSTITUTED', eventKey }).then(() => true);
+  };
+  const consult = () => deps.consultProtocol(sefazServiceUrl(emitter, 'consultaProtocolo'), online.chave, emitter.tpAmb, tls);
   try {
-    const held = await deps.consultProtocol(sefazServiceUrl(emitter, 'consultaProtocolo'), online.chave, emitter.tpAmb, tls);
+    const held = await consult();
+    if (NOT_NOW.has(held.cStat)) return later(`${held.cStat} ${held.xMotivo}`);
     if (held.cStat === NOT_FOUND) {
       await deps.numbering.recordGap(
         entry.contingency.cnpj,
@@ -229,13 +307,16 @@ async function settle(entry: ContingencyInvoice, deps: SenderDeps): Promise<bool
       deps.log.info('online attempt unknown to SEFAZ; its number goes to inutilização', ctx);
       return true;
     }
-    if (held.cStat === CANCELLED) {
-      await settled({ settlement: 'CANCELLED' });
-      return true;
-    }
+    if (held.cStat === CANCELLED) return cancelledAlready(held);
     const protocol = held.protocol;
     if (!protocol || !AUTHORIZED.has(protocol.cStat) || !protocol.nProt) {
       return problem(`SEFAZ answered the online key's query ${held.cStat} ${held.xMotivo}`);
+    }
+    if (from === 'REJECTED') {
+      // SEFAZ refused the contingency NFC-e but holds the online one: that one is the sale's.
+      await settled({ settlement: 'AUTHORIZED' });
+      deps.log.warn('contingency NFC-e refused, its online attempt authorized: the online NFC-e stands for the sale', ctx);
+      return true;
     }
     if (now.getTime() > Date.parse(protocol.dhRecbto) + SUBSTITUTION_WINDOW_MS) {
       return problem(
@@ -262,16 +343,14 @@ async function settle(entry: ContingencyInvoice, deps: SenderDeps): Promise<bool
     );
     const registered = answer.events[0];
     if (registered?.registered) {
-      const eventKey = `${documentFolder(emitter.cnpj, online.dhEmi, online.chave)}/procEventoNFe-110112-01.xml`;
+      const eventKey = substitutionKey(emitter.cnpj, online);
       await deps.documents.put(eventKey, procEventoNFe(event.xml, registered.xml), 'application/xml');
       await settled({ settlement: 'SUBSTITUTED', eventKey });
       deps.log.info('online attempt was authorized; cancelled by substitution (110112)', ctx);
       return true;
     }
-    if (registered?.cStat === EVENT_DUPLICATE) {
-      await settled({ settlement: 'CANCELLED' });
-      return true;
-    }
+    if (registered?.cStat === EVENT_DUPLICATE) return cancelledAlready(await consult());
+    if (!registered && NOT_NOW.has(answer.cStat)) return later(`${answer.cStat} ${answer.xMotivo}`);
     return problem(
       registered
         ? `SEFAZ refused the cancellation by substitution: ${registered.cStat} ${registered.xMotivo}`
@@ -279,9 +358,13 @@ async function settle(entry: ContingencyInvoice, deps: SenderDeps): Promise<bool
     );
   } catch (error) {
     if (!(error instanceof SefazUnavailable)) throw error;
-    deps.log.warn('SEFAZ unavailable while settling an online attempt; trying again later', { ...ctx, reason: error.message });
-    return false;
+    return later(error.message);
   }
+}
+
+/** Where the online NFC-e's 110112 procEventoNFe goes: beside its own documents. */
+function substitutionKey(cnpj: string, online: OnlineAttempt): string {
+  return `${documentFolder(cnpj, online.dhEmi, online.chave)}/procEventoNFe-110112-01.xml`;
 }
 
 async function fiscalSetup(entry: ContingencyInvoice, deps: SenderDeps): Promise<FiscalSetup | undefined> {

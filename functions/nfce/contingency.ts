@@ -6,7 +6,8 @@ import { cStatSchema, nProtSchema } from './sefaz.ts';
  * Offline contingency (tpEmis 9, spec nfce-2026.md §4): what is kept of each contingency NFC-e
  * until SEFAZ has authorized it and the sale's online attempt is settled. The record is the
  * invoice index's item (`INVOICE#<chave>`, invoices table) with a `contingency` map and two
- * top-level attributes for the `contingency` index: `contingencyState` and `dhEmi`.
+ * top-level attributes for the `contingency` index: `contingencyState` and `contingencyOrder`
+ * (dhEmi, then nNF).
  *
  * States: PENDING (not yet authorized; the sender transmits it, oldest first) → SETTLING
  * (authorized; the online attempt of the same sale still to be settled) → SENT (authorized and
@@ -20,11 +21,12 @@ const status = z.object({ cStat: cStatSchema, xMotivo: z.string() });
 
 /**
  * How the online attempt ended: SUBSTITUTED (it had been authorized; cancelled by substitution,
- * event 110112, `eventKey` its procEventoNFe in S3), CANCELLED (SEFAZ already holds it cancelled:
- * an earlier 110112 whose answer was lost), GAP (unknown to SEFAZ: its number is recorded for
- * inutilização with its key).
+ * event 110112, `eventKey` its procEventoNFe in S3 — also when an earlier run's answer was lost),
+ * CANCELLED (SEFAZ holds it cancelled by something else), GAP (unknown to SEFAZ: its number is
+ * recorded for inutilização with its key), AUTHORIZED (SEFAZ refused the contingency NFC-e and
+ * holds the online one: that one is the sale's, nothing is cancelled).
  */
-export const ONLINE_SETTLEMENTS = ['SUBSTITUTED', 'CANCELLED', 'GAP'] as const;
+export const ONLINE_SETTLEMENTS = ['SUBSTITUTED', 'CANCELLED', 'GAP', 'AUTHORIZED'] as const;
 
 /** The online attempt a contingency NFC-e stands in for: the key built for the online number. */
 export const onlineAttemptSchema = z.object({

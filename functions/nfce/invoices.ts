@@ -45,10 +45,17 @@ export interface ContingencyQueue {
   /** Those in `state`, oldest dhEmi first (`newestFirst` reverses), at most `limit`. */
   inState(state: ContingencyState, limit: number, newestFirst?: boolean): Promise<ContingencyPage>;
   /**
-   * Replaces the record if it is still in the state `from` (what the caller read); false when
-   * another run moved it meanwhile, and then nothing is written.
+   * Replaces the record if it is still in the state `from` (what the caller read), and gives its
+   * claim back; false when another run moved it meanwhile, and then nothing is written.
    */
   save(entry: ContingencyInvoice, from: ContingencyState): Promise<boolean>;
+  /**
+   * Claims the record for one run (epoch ms): false when it left `state`, or another run holds a
+   * claim newer than `staleBeforeMs`.
+   */
+  claim(chave: string, state: ContingencyState, nowMs: number, staleBeforeMs: number): Promise<boolean>;
+  /** Gives a claim back without changing anything else. */
+  release(chave: string): Promise<void>;
 }
 
 /**
@@ -76,7 +83,13 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `INVOICE#${entry.chave}`, ...entry, createdAt: saoPauloIso(new Date()) },
+          Item: {
+            pk: `INVOICE#${entry.chave}`,
+            ...entry,
+            // The contingency index's sort key: oldest first, and by number within a second.
+            contingencyOrder: `${entry.dhEmi}#${String(entry.contingency.nNF).padStart(9, '0')}`,
+            createdAt: saoPauloIso(new Date()),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -157,7 +170,7 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
           TableName: this.tableName,
           Key: { pk: `INVOICE#${entry.chave}` },
           // authorizedAt beside nProt, where every invoice keeps it (the cancellation's 30 minutes).
-          UpdateExpression: `SET contingencyState = :state, contingency = :detail${entry.nProt ? ', nProt = :nProt, authorizedAt = :authorizedAt' : ''}`,
+          UpdateExpression: `SET contingencyState = :state, contingency = :detail${entry.nProt ? ', nProt = :nProt, authorizedAt = :authorizedAt' : ''} REMOVE claimedAt`,
           ConditionExpression: 'contingencyState = :from',
           ExpressionAttributeValues: {
             ':state': entry.contingencyState,
@@ -169,5 +182,26 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
       ),
     );
     return written !== undefined;
+  }
+
+  async claim(chave: string, state: ContingencyState, nowMs: number, staleBeforeMs: number): Promise<boolean> {
+    const written = await unlessConditionFails(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `INVOICE#${chave}` },
+          UpdateExpression: 'SET claimedAt = :now',
+          ConditionExpression: 'contingencyState = :state AND (attribute_not_exists(claimedAt) OR claimedAt < :stale)',
+          ExpressionAttributeValues: { ':now': nowMs, ':state': state, ':stale': staleBeforeMs },
+        }),
+      ),
+    );
+    return written !== undefined;
+  }
+
+  async release(chave: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.tableName, Key: { pk: `INVOICE#${chave}` }, UpdateExpression: 'REMOVE claimedAt' }),
+    );
   }
 }

@@ -16,7 +16,7 @@ import { FiscalConfig } from './config.ts';
 import { VER_PROC } from './fiscal.ts';
 import { S3Documents } from './s3-documents.ts';
 import { DynamoInvoices } from './invoices.ts';
-import { issue, type IssuerDeps } from './issuer.ts';
+import { issue, RecentSefazFailures, type IssuerDeps } from './issuer.ts';
 import { DynamoNumbering } from './numbering.ts';
 import { authorize, consultProtocol, SefazUnavailable } from './sefaz.ts';
 
@@ -38,6 +38,11 @@ const env = readEnv({
   CONTINGENCY_WAIT_SECONDS: z.coerce.number().positive().default(8),
   /** A normal-emission NFC-e older than this is not sent (SEFAZ refuses it after 5 minutes: 704). */
   CONTINGENCY_LATE_AFTER_SECONDS: z.coerce.number().positive().default(240),
+  /**
+   * After SEFAZ failed a sale (unreachable, silent, paused), for this long the container's next sales
+   * go to contingency without waiting for it; 0 always waits.
+   */
+  CONTINGENCY_AWAY_SECONDS: z.coerce.number().nonnegative().default(30),
   /** A contingency NFC-e must be transmitted by the end of this many business days after its day. */
   CONTINGENCY_DEADLINE_BUSINESS_DAYS: z.coerce.number().int().positive().default(1),
   /** First retry delay; doubles per attempt up to the queue's visibility timeout. */
@@ -61,6 +66,7 @@ const deps: IssuerDeps = {
     lateAfterMs: (env.CONTINGENCY_LATE_AFTER_SECONDS as number) * 1000,
     deadlineBusinessDays: env.CONTINGENCY_DEADLINE_BUSINESS_DAYS as number,
   },
+  sefazAway: new RecentSefazFailures((env.CONTINGENCY_AWAY_SECONDS as number) * 1000),
   verProc: VER_PROC,
   log: {
     info: (message, extra) => logger.info(message, { ...extra }),

@@ -57,6 +57,8 @@ export interface InvoiceIndex {
   }): Promise<void>;
   /** A contingency NFC-e for the sender, written once (a retry leaves what is there). */
   recordContingency(entry: ContingencyInvoice): Promise<void>;
+  /** The NFC-e recorded under this key, if any. */
+  get(chave: string): Promise<object | undefined>;
 }
 
 export interface DocumentStore {
@@ -74,8 +76,8 @@ export interface CieloOrderLink {
    * orders for one table, one already invoiced, items an NFC-e cannot carry) names its reason.
    */
   resolve(record: PaymentRecord): Promise<{ found: true } | { found: false; code: string; message: string } | undefined>;
-  /** Records on the Cielo order `tab.cieloOrderId` the NFC-e's key, or why the payment got none. */
-  settle(tab: StoredOrder, paymentId: string, outcome: { key: string } | { error: string }): Promise<void>;
+  /** Records on the Cielo order `tab.cieloOrderId` the NFC-e's key (issued in contingency or authorized), or why the payment got none. */
+  settle(tab: StoredOrder, paymentId: string, outcome: { key: string; contingency?: true } | { error: string }): Promise<void>;
 }
 
 export interface IssuerDeps {
@@ -96,6 +98,8 @@ export interface IssuerDeps {
    * sent (4 minutes: SEFAZ refuses it at 5, 704), and the transmission deadline in business days.
    */
   contingency: { waitMs: number; lateAfterMs: number; deadlineBusinessDays: number };
+  /** What this container saw of SEFAZ lately: while it is known away, sales go to contingency without waiting. */
+  sefazAway: SefazAwayMemory;
   verProc: string;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
@@ -117,8 +121,11 @@ const DUPLICATE = '204';
  * processed), 108/109 (service paused), 656 (consumo indevido: too many calls, wait). Retried.
  */
 const TRANSIENT = new Set(['103', '105', '108', '109', '656']);
-/** Rejeição 703 / 704: dhEmi too far ahead of or behind SEFAZ's clock (normal emission only). */
-const LATE = new Set(['703', '704']);
+/**
+ * Rejeição 704: dhEmi more than 5 minutes behind SEFAZ's clock (normal emission only; a tpEmis 9
+ * document is accepted late). 703 (ahead) is not here: a contingency document would fail it too.
+ */
+const LATE = '704';
 
 export async function issue(message: unknown, delivery: Delivery, deps: IssuerDeps): Promise<IssueOutcome> {
   const job = paymentJobSchema.parse(message);
@@ -195,6 +202,43 @@ async function giveUp(
   };
 }
 
+/** Why SEFAZ was last seen away: the xJust of the contingency NFC-e issued meanwhile. */
+type AwayReason = 'unreachable' | 'silent' | 'paused';
+
+/**
+ * SEFAZ seen away by this container (unreachable, silent, paused) within the last `forMs`: during
+ * an outage, only one sale per container and period waits the contingency wait for SEFAZ, the
+ * others go to contingency at once; any answer from SEFAZ clears it.
+ */
+export interface SefazAwayMemory {
+  awayFor(url: string): AwayReason | undefined;
+  saw(url: string, why: AwayReason): void;
+  answered(url: string): void;
+}
+
+/** {@link SefazAwayMemory} in the container's memory; `forMs` 0 never skips SEFAZ. */
+export class RecentSefazFailures implements SefazAwayMemory {
+  private readonly seen = new Map<string, { why: AwayReason; at: number }>();
+
+  constructor(
+    private readonly forMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  awayFor(url: string): AwayReason | undefined {
+    const seen = this.seen.get(url);
+    return seen && this.now() - seen.at < this.forMs ? seen.why : undefined;
+  }
+
+  saw(url: string, why: AwayReason): void {
+    this.seen.set(url, { why, at: this.now() });
+  }
+
+  answered(url: string): void {
+    this.seen.delete(url);
+  }
+}
+
 /** Building or signing the document failed: the same inputs would fail again. */
 export class DocumentFailure extends Error {
   constructor(cause: unknown) {
@@ -207,7 +251,7 @@ export class DocumentFailure extends Error {
 async function settleCielo(
   tab: StoredOrder | undefined,
   paymentId: string,
-  outcome: { key: string } | { error: string },
+  outcome: { key: string; contingency?: true } | { error: string },
   deps: IssuerDeps,
 ): Promise<void> {
   if (tab?.cieloOrderId && deps.cielo) await deps.cielo.settle(tab, paymentId, outcome);
@@ -305,6 +349,11 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     online = build(sale, numbering, deps);
   }
 
+  const authorizationUrl = emitter.urls.autorizacao;
+  const away = setup.offlineContingency ? deps.sefazAway.awayFor(authorizationUrl) : undefined;
+  // SEFAZ failed this container moments ago: this sale does not wait for it (the online document is never sent).
+  if (away) return toContingency(sale, online, away, deps);
+
   const attempt = randomUUID();
   // Both before the send, neither waiting for the other; a signed XML that was not stored means
   // nothing was sent under this attempt.
@@ -320,7 +369,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
   let answer: AuthorizationAnswer;
   try {
     answer = await deps.authorize(
-      emitter.urls.autorizacao,
+      authorizationUrl,
       online.lot,
       tls,
       setup.offlineContingency ? deps.contingency.waitMs : undefined,
@@ -329,14 +378,20 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     // A connection never made sent nothing: the number stays withdrawable.
     if (error instanceof SefazUnavailable && !error.reachedSefaz) await deps.numbering.notSent(record.paymentId, attempt);
     if (error instanceof SefazUnavailable && setup.offlineContingency) {
-      return toContingency(sale, online, error.timedOut ? 'silent' : 'unreachable', deps);
+      const why = error.timedOut ? 'silent' : 'unreachable';
+      deps.sefazAway.saw(authorizationUrl, why);
+      return toContingency(sale, online, why, deps);
     }
     throw error;
   }
   if (!answer.protocol && TRANSIENT.has(answer.cStat)) {
-    if (setup.offlineContingency) return toContingency(sale, online, 'paused', deps);
+    if (setup.offlineContingency) {
+      deps.sefazAway.saw(authorizationUrl, 'paused');
+      return toContingency(sale, online, 'paused', deps);
+    }
     throw new SefazUnavailable(`SEFAZ answered ${answer.cStat} ${answer.xMotivo}`);
   }
+  deps.sefazAway.answered(authorizationUrl);
   if (answer.protocol?.cStat === DUPLICATE) {
     // This very key is already authorized: an earlier attempt's answer was lost (a timeout, a
     // crash). SEFAZ keeps its protocol; finish with that instead of failing an issued NFC-e.
@@ -350,7 +405,7 @@ async function issueFor(job: PaymentJob, record: PaymentRecord, deps: IssuerDeps
     const cStat = protocol?.cStat ?? answer.cStat;
     await deps.numbering.recordGap(emitter.cnpj, emitter.serie, numbering.nNF, record.paymentId, cStat, online.signed.chave);
     // Sent too late after all (the clocks differ): the sale is covered in contingency.
-    if (LATE.has(cStat) && setup.offlineContingency) return toContingency(sale, online, 'late', deps);
+    if (cStat === LATE && setup.offlineContingency) return toContingency(sale, online, 'late', deps);
     return protocol ? fail(protocol.cStat, protocol.xMotivo) : fail(answer.cStat, answer.xMotivo);
   }
   return authorized(sale, online, { ...protocol, nProt: protocol.nProt }, deps);
@@ -518,10 +573,13 @@ async function inContingency(sale: Sale, numbering: ContingencyNumbering, deps: 
     : undefined;
   const receiptKey = receiptText === undefined ? undefined : `${built.folder}/receipt-${setup.receiptColumns}.txt`;
   const nfeProcKey = `${built.folder}/nfeProc.xml`;
-  await Promise.all([
-    deps.documents.put(built.signedKey, `${XML_DECLARATION}${built.signed.nfeXml}`, 'application/xml'),
-    receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
-  ]);
+  // Recorded by an earlier attempt: the sender may have authorized it since, and rewritten its receipt.
+  if (!(await deps.invoices.get(built.signed.chave))) {
+    await Promise.all([
+      deps.documents.put(built.signedKey, `${XML_DECLARATION}${built.signed.nfeXml}`, 'application/xml'),
+      receiptKey ? deps.documents.put(receiptKey, receiptText!, 'text/plain') : undefined,
+    ]);
+  }
   await deps.invoices.recordContingency({
     chave: built.signed.chave,
     integrationHubServiceId: record.integrationHubServiceId,
@@ -548,7 +606,7 @@ async function inContingency(sale: Sale, numbering: ContingencyNumbering, deps: 
     },
   });
   await deps.orders.markInvoiced(job.orderRef, record.paymentId);
-  await settleCielo(order, record.paymentId, { key: built.signed.chave }, deps);
+  await settleCielo(order, record.paymentId, { key: built.signed.chave, contingency: true }, deps);
   await finish(job, deps, {
     success: true,
     invoice: {

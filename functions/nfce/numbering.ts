@@ -117,7 +117,8 @@ export interface NumberSource {
   /**
    * Marks the payment's number as being sent by `attempt`, before the call; an earlier attempt
    * that crashed while sending is kept as `sentAt`. Throws when the reservation was withdrawn
-   * meanwhile (the payment gave up): nothing may be sent under that number.
+   * meanwhile (the payment gave up) or the payment went to contingency (another delivery of its
+   * job): nothing may be sent under that number; a retry takes the contingency path.
    */
   beginSend(paymentId: string, attempt: string, at: string): Promise<void>;
   /** `attempt` never connected to SEFAZ: its send did not happen. */
@@ -272,13 +273,15 @@ export class DynamoNumbering implements NumberSource, GapRegister {
           TableName: this.tableName,
           Key: key,
           UpdateExpression: 'SET sending = :attempt',
-          ConditionExpression: 'attribute_exists(pk)',
+          // Withdrawn, or gone to contingency (a racing delivery): the online document stays unsent.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(contingency)',
           ExpressionAttributeValues: { ':attempt': attempt },
           ReturnValues: 'UPDATED_OLD',
         }),
       ),
     );
-    if (!marked) throw new Error(`the number of payment ${paymentId} was withdrawn; nothing is sent under it`);
+    if (!marked)
+      throw new Error(`the number of payment ${paymentId} was withdrawn or replaced by contingency; nothing is sent under it`);
     if (marked.Attributes?.sending === undefined) return;
     // An earlier attempt was sending when it died: its NFC-e may have reached SEFAZ.
     await this.db.send(

@@ -15,7 +15,10 @@ export const tables = {
    * NFC-e by key (`INVOICE#<chave>`): owner and S3 locations, for reprints. Offline-contingency
    * NFC-e also carry their transmission state, in the sparse `contingency` index (oldest first).
    */
-  invoices: { partitionKey: 'pk', indexes: [{ name: 'contingency', partitionKey: 'contingencyState', sortKey: 'dhEmi' }] },
+  invoices: {
+    partitionKey: 'pk',
+    indexes: [{ name: 'contingency', partitionKey: 'contingencyState', sortKey: 'contingencyOrder' }],
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export const queues = {

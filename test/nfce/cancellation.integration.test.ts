@@ -39,7 +39,8 @@ beforeAll(async () => {
     ...(existsSync(SCHEMAS) ? { schemasDir: SCHEMAS } : {}),
     ...(existsSync(EVENT_SCHEMAS) ? { eventSchemasDir: EVENT_SCHEMAS } : {}),
     sefazNow: () => new Date(Date.now() + sefazAhead),
-    env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1' },
+    // Every payment asks SEFAZ, even right after it was seen away.
+    env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1', CONTINGENCY_AWAY_SECONDS: '0' },
   });
   token = await issueToken(stack, SEED_INTEGRATION);
   otherToken = await issueToken(stack, OTHER_INTEGRATION);

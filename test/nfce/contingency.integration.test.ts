@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
@@ -48,6 +48,8 @@ beforeAll(async () => {
       SEFAZ_TIMEOUT_SECONDS: '1',
       // An online send SEFAZ does not know is final 5 s after its dhEmi (6 minutes in AWS).
       CONTINGENCY_ONLINE_FINAL_AFTER_SECONDS: String(FINAL_AFTER_MS / 1000 - 1),
+      // Every payment asks SEFAZ, even right after it was seen away (the last describe has its own stack).
+      CONTINGENCY_AWAY_SECONDS: '0',
     },
   });
   token = await issueToken(stack, SEED_INTEGRATION);
@@ -241,6 +243,13 @@ describe('the online attempt had been authorized, its answer lost', () => {
     await sender();
     expect((await item('invoices', `INVOICE#${chave}`))!).toMatchObject({ contingencyState: 'SETTLING' });
     await sleep(FINAL_AFTER_MS);
+    // SEFAZ paused right then: the settlement waits, it is not handed to an operator.
+    stack.sefaz.control.setServiceStatus('paused');
+    await sender();
+    const waiting = (await item('invoices', `INVOICE#${chave}`))!;
+    expect(waiting.contingencyState).toBe('SETTLING');
+    expect(waiting.contingency.online.problem).toBeUndefined();
+    stack.sefaz.control.setServiceStatus('running');
     await sender();
     const settled = (await item('invoices', `INVOICE#${chave}`))!;
     expect(settled.contingency.online).toMatchObject({ settlement: 'SUBSTITUTED' });
@@ -297,6 +306,12 @@ describe('the sender while SEFAZ is still away, and a refusal', () => {
       rejection: { cStat: '999', xMotivo: 'Rejeição: Erro não catalogado' },
     });
     expect(await item('numbering', `GAP#NNF#${CNPJ}#1#${nNFOf(chave)}`)).toMatchObject({ reason: '999' });
+    // Its online attempt (never sent: SEFAZ refused the connection) is settled too: a gap.
+    const refused = (await item('invoices', `INVOICE#${chave}`))!;
+    expect(refused.contingency.online).toMatchObject({ settlement: 'GAP' });
+    expect(await item('numbering', `GAP#NNF#${CNPJ}#1#${refused.contingency.online.nNF}`)).toMatchObject({
+      reason: 'online attempt replaced by contingency',
+    });
   });
 });
 
@@ -336,5 +351,32 @@ describe('a normal-emission NFC-e redriven long after its dhEmi (contingency off
     const gap = (await item('numbering', `GAP#NNF#${CNPJ}#1#${old.nNF}`))!;
     expect(gap).toMatchObject({ paymentId, reason: 'late: not at SEFAZ' });
     expect([...gap.chaves][0]).toMatch(new RegExp(`^35\\d{4}${CNPJ}65001${String(old.nNF).padStart(9, '0')}1${old.cNF}\\d$`));
+  });
+});
+
+describe('the sender, run twice at once and with one broken record', () => {
+  it('transmits each document once, and a record it cannot read does not stop the others', async () => {
+    await stack.sefaz.control.down('refuse');
+    const keys: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const payment = await pushOrder();
+      await post(stack, '/order/payment', payment, token);
+      keys.push((await pollUntilFinished(stack, payment, token, 10_000)).body.invoiceDetails.invoiceKey);
+    }
+    await stack.sefaz.control.up();
+    // One document's signed XML is gone from S3 (a bucket restored from an old backup, say).
+    const broken = (await item('invoices', `INVOICE#${keys[0]}`))!;
+    await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: stack.env[envName.bucket('fiscal')], Key: broken.signedKey }));
+
+    const runs = await Promise.all([sender(), sender()]);
+    expect(runs[0]!.authorized! + runs[1]!.authorized!).toBe(3);
+    expect(stack.sefaz.control.calls().authorization).toBe(3);
+    for (const chave of keys.slice(1)) {
+      expect((await item('invoices', `INVOICE#${chave}`))!.contingencyState).toMatch(/^(SETTLING|SENT)$/);
+    }
+    const left = (await item('invoices', `INVOICE#${keys[0]}`))!;
+    expect(left).toMatchObject({ contingencyState: 'PENDING', contingency: { attempts: 1 } });
+    expect(left.contingency.lastError).toMatch(/key does not exist/i);
+    expect(left.claimedAt).toBeUndefined();
   });
 });

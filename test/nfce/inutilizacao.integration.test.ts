@@ -29,7 +29,13 @@ let table = 0;
 beforeAll(async () => {
   stack = await startTestRuntime({
     ...(existsSync(SCHEMAS) ? { schemasDir: SCHEMAS } : {}),
-    env: { RETRY_BASE_SECONDS: '0.1', SEFAZ_TIMEOUT_SECONDS: '1', CONTINGENCY_ONLINE_FINAL_AFTER_SECONDS: '1' },
+    env: {
+      RETRY_BASE_SECONDS: '0.1',
+      SEFAZ_TIMEOUT_SECONDS: '1',
+      CONTINGENCY_ONLINE_FINAL_AFTER_SECONDS: '1',
+      // Every payment asks SEFAZ, even right after it was seen away.
+      CONTINGENCY_AWAY_SECONDS: '0',
+    },
   });
   token = await issueToken(stack, SEED_INTEGRATION);
   admin = await new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!).issueAdminToken('ops');

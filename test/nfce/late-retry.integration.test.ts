@@ -22,7 +22,12 @@ beforeAll(async () => {
   stack = await startTestRuntime({
     // dhEmi is kept to the second, so a first attempt may already be a second old: 2 s is "late" here,
     // and the retry comes 4 s after a failure.
-    env: { RETRY_BASE_SECONDS: '4', SEFAZ_TIMEOUT_SECONDS: '2', CONTINGENCY_LATE_AFTER_SECONDS: '2' },
+    env: {
+      RETRY_BASE_SECONDS: '4',
+      SEFAZ_TIMEOUT_SECONDS: '2',
+      CONTINGENCY_LATE_AFTER_SECONDS: '2',
+      CONTINGENCY_AWAY_SECONDS: '0',
+    },
   });
   token = await issueToken(stack, SEED_INTEGRATION);
   await provisionDemoFiscal(stack, SEED_INTEGRATION);
