@@ -206,7 +206,7 @@ describe('an order placed, paid and closed at the LIO', () => {
 });
 
 describe('a sale cancelled at the LIO after its NFC-e', () => {
-  it('records the CANCELLATION and flags the NFC-e for cancellation; the order is payable again', async () => {
+  it('records the CANCELLATION and, once the API confirms it, cancels the NFC-e (110111); the order is payable again', async () => {
     const id = await placedOrder('Mesa 75');
     const payment = stack.cielo.control.lioPays(id, { authorizationCode: '424242' });
     await stack.cielo.control.advance(1000);
@@ -219,17 +219,23 @@ describe('a sale cancelled at the LIO after its NFC-e', () => {
     await stack.cielo.control.advance(1000);
     const cancelled = await waitFor(
       () => order(id),
-      (o) => o.attention.length > 0,
-      'the cancellation flag',
+      (o) => o.invoice?.status === 'CANCELLED',
+      'the NFC-e cancelled',
     );
     expect(cancelled).toMatchObject({
       status: 'RE-ENTERED',
       previousStatus: 'PAID',
-      invoice: { key: invoiced.invoice.key, status: 'AUTHORIZED', via: 'LIO' },
-      attention: [
-        `NFCE_CANCELLATION: transaction ${cancellation} cancelled the sale whose NFC-e ${invoiced.invoice.key} was authorized; the NFC-e must be cancelled`,
-      ],
+      invoice: {
+        key: invoiced.invoice.key,
+        status: 'CANCELLED',
+        via: 'LIO',
+        cancellation: { protocol: expect.stringMatching(/^\d{15}$/) },
+      },
+      attention: [],
     });
+    const nfce = await send(stack, 'GET', `/invoices/${invoiced.invoice.key}/cancellation`, undefined, token);
+    expect(nfce.headers.get('invoice-status')).toBe('CANCELLED');
+    expect(nfce.body).toContain(`<xJust>Venda cancelada na Cielo LIO (transacao ${cancellation})</xJust>`);
     expect(cancelled.transactions.find((t: { id: string }) => t.id === cancellation)).toMatchObject({
       transaction_type: 'CANCELLATION',
       status: 'CONFIRMED',
@@ -237,11 +243,9 @@ describe('a sale cancelled at the LIO after its NFC-e', () => {
       // A cancellation moves money too: the flag stands only once the API confirmed it.
       verification: { state: 'CONFIRMED' },
     });
+    // Nothing left for an operator.
     const listed = await send(stack, 'GET', '/admin/cielo/attention', undefined, admin);
-    expect(listed.body.attention.find((a: { order?: { id: string } }) => a.order?.id === id)).toMatchObject({
-      kind: 'order',
-      integrationHubServiceId: SEED_INTEGRATION,
-    });
+    expect(listed.body.attention.find((a: { order?: { id: string } }) => a.order?.id === id)).toBeUndefined();
     expect(await lioPayments(id)).toHaveLength(1);
   });
 });
