@@ -1,9 +1,17 @@
-import { DOMImplementation, DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
+import { DOMImplementation, XMLSerializer, type Element } from '@xmldom/xmldom';
 import * as z from 'zod';
 import { saoPauloIso } from '../shared/time.ts';
 import { UF_CODES } from './fiscal.ts';
 import { ACCESS_KEY_PATTERN } from './key.ts';
-import { cStatSchema, nProtSchema, SefazUnavailable, soapCall, type SefazCallOptions } from './sefaz.ts';
+import {
+  answerElement,
+  childTexts,
+  cStatSchema,
+  nProtSchema,
+  SefazUnavailable,
+  soapCall,
+  type SefazCallOptions,
+} from './sefaz.ts';
 import { schemaText } from './text.ts';
 import { appendSignature, digestOf, NFE_NS, type Signer } from './xml.ts';
 
@@ -285,16 +293,6 @@ const eventAnswerSchema = z
     path: ['nProt'],
   });
 
-/** The text of each direct child element in the NFe namespace, by local name. */
-function childTexts(parent: Element): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    const el = node as Element;
-    if (node.nodeType === 1 && el.namespaceURI === NFE_NS) out[el.localName!] ??= el.textContent ?? '';
-  }
-  return out;
-}
-
 /**
  * SEFAZ's NFeRecepcaoEvento4 answer (the SOAP body, or a bare `retEnvEvento`): the batch's
  * cStat/xMotivo and each `retEvento/infEvento`'s fields, validated with zod as sefaz.ts'
@@ -303,14 +301,7 @@ function childTexts(parent: Element): Record<string, string> {
  * outcome is unknown and the caller should ask again (a second send answers 573 duplicate).
  */
 export function parseEventAnswer(body: string): EventBatchAnswer {
-  let ret: Element | undefined;
-  try {
-    const doc = new DOMParser({ onError: () => undefined }).parseFromString(body, 'text/xml');
-    ret = doc.getElementsByTagNameNS(NFE_NS, 'retEnvEvento')[0];
-  } catch {
-    ret = undefined;
-  }
-  if (!ret) throw new SefazUnavailable(`SEFAZ answered without a retEnvEvento: ${body.slice(0, 200)}`);
+  const ret = answerElement(body, 'retEnvEvento');
   const lot = lotSchema.safeParse(childTexts(ret));
   if (!lot.success) throw new SefazUnavailable('SEFAZ answered a retEnvEvento without cStat/xMotivo');
   const events: EventAnswer[] = [];

@@ -1,7 +1,15 @@
-import { DOMImplementation, DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
+import { DOMImplementation, XMLSerializer, type Element } from '@xmldom/xmldom';
 import * as z from 'zod';
 import { UF_CODES } from './fiscal.ts';
-import { cStatSchema, nProtSchema, SefazUnavailable, soapCall, type SefazCallOptions } from './sefaz.ts';
+import {
+  answerElement,
+  childTexts,
+  cStatSchema,
+  nProtSchema,
+  SefazUnavailable,
+  soapCall,
+  type SefazCallOptions,
+} from './sefaz.ts';
 import { schemaText } from './text.ts';
 import { appendSignature, digestOf, NFE_NS, type Signer } from './xml.ts';
 
@@ -151,16 +159,6 @@ const answerSchema = z
     path: ['nProt'],
   });
 
-/** The text of each direct child element in the NFe namespace, by local name (the first of each). */
-function childTexts(parent: Element): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    const el = node as Element;
-    if (node.nodeType === 1 && el.namespaceURI === NFE_NS) out[el.localName!] ??= el.textContent ?? '';
-  }
-  return out;
-}
-
 /**
  * SEFAZ's NFeInutilizacao4 answer (the SOAP body, or a bare `retInutNFe`): `retInutNFe/infInut`'s
  * cStat, xMotivo, dhRecbto and nProt, validated with zod as sefaz.ts' `parseAnswer` does.
@@ -169,14 +167,7 @@ function childTexts(parent: Element): Record<string, string> {
  * again (a range SEFAZ did inutilize then answers 256).
  */
 export function parseInutilizacaoAnswer(body: string): InutilizacaoAnswer {
-  let ret: Element | undefined;
-  try {
-    const doc = new DOMParser({ onError: () => undefined }).parseFromString(body, 'text/xml');
-    ret = doc.getElementsByTagNameNS(NFE_NS, 'retInutNFe')[0];
-  } catch {
-    ret = undefined;
-  }
-  if (!ret) throw new SefazUnavailable(`SEFAZ answered without a retInutNFe: ${body.slice(0, 200)}`);
+  const ret = answerElement(body, 'retInutNFe');
   const infInut = ret.getElementsByTagNameNS(NFE_NS, 'infInut')[0];
   const answer = answerSchema.safeParse(infInut ? childTexts(infInut) : {});
   if (!answer.success) throw new SefazUnavailable(`SEFAZ answered a malformed retInutNFe: ${answer.error.message}`);

@@ -101,7 +101,11 @@ export async function consultProtocol(url: string, chave: string, tpAmb: 1 | 2, 
   return parseAnswer(await soapCall(url, CONSULTA_WSDL, 'nfeConsultaNF', message, options), 'retConsSitNFe');
 }
 
-export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retConsSitNFe'): AuthorizationAnswer {
+/**
+ * The first `resultElement` (NFe namespace) of a SEFAZ answer body (the SOAP envelope, or the bare
+ * element). Throws {@link SefazUnavailable} when there is none: the outcome is unknown.
+ */
+export function answerElement(body: string, resultElement: string): Element {
   let ret: Element | undefined;
   try {
     const doc = new DOMParser({ onError: () => undefined }).parseFromString(body, 'text/xml');
@@ -110,6 +114,21 @@ export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retCons
     ret = undefined;
   }
   if (!ret) throw new SefazUnavailable(`SEFAZ answered without a ${resultElement}: ${body.slice(0, 200)}`);
+  return ret;
+}
+
+/** The text of each direct child element in the NFe namespace, by local name (the first of each). */
+export function childTexts(parent: Element): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let node = parent.firstChild; node; node = node.nextSibling) {
+    const el = node as Element;
+    if (node.nodeType === 1 && el.namespaceURI === NFE_NS) out[el.localName!] ??= el.textContent ?? '';
+  }
+  return out;
+}
+
+export function parseAnswer(body: string, resultElement: 'retEnviNFe' | 'retConsSitNFe'): AuthorizationAnswer {
+  const ret = answerElement(body, resultElement);
   const lot = answerSchema.safeParse({ cStat: child(ret, 'cStat'), xMotivo: child(ret, 'xMotivo') });
   if (!lot.success) throw new SefazUnavailable(`SEFAZ answered a ${resultElement} without cStat/xMotivo`);
   const procEventos = [...childElementsOf(ret, 'procEventoNFe')].map((e) => new XMLSerializer().serializeToString(e));

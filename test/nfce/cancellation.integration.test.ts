@@ -1,13 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { localSecretFile } from '../../functions/shared/secrets.ts';
-import { envName, secrets } from '../../lib/manifest.ts';
+import { envName } from '../../lib/manifest.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { provisionDemoFiscal, SCHEMAS, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import {
+  EVENT_SCHEMAS,
+  provisionDemoFiscal,
+  SCHEMAS,
+  storedCertificatePem,
+  xmlsecMissing,
+  xmlsecVerifies,
+} from '../support/nfce.ts';
 import {
   issueToken,
   OTHER_INTEGRATION,
@@ -24,7 +29,6 @@ import {
  * it, repeated, refused, SEFAZ away, for an online and for a contingency NFC-e.
  */
 
-const EVENT_SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010d_v1.02_events');
 const JUSTIFICATION = 'Cliente desistiu da compra no caixa';
 
 let stack: LocalRuntime;
@@ -77,9 +81,7 @@ if (noXmlsec) console.warn(`skipping the event xmlsec1 checks: ${noXmlsec}`);
 function expectValidEvent(proc: string) {
   if (!noEventSchemas) expect(schemaValidator(EVENT_SCHEMAS, 'procEventoNFe_v1.00.xsd').failures(proc)).toEqual([]);
   if (!noXmlsec) {
-    const pem = JSON.parse(
-      readFileSync(localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${SEED_INTEGRATION}`), 'utf8'),
-    ).certificatePem as string;
+    const pem = storedCertificatePem(stack, SEED_INTEGRATION);
     const evento = /<evento [\s\S]*<\/evento>/.exec(proc)![0];
     expect(xmlsecVerifies(evento, pem, 'infEvento')).toBe(true);
     expect(xmlsecVerifies(evento.replace(JUSTIFICATION, 'Cliente desistiu da compra no balcao'), pem, 'infEvento')).toBe(false);

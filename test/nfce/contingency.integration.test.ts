@@ -1,15 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
-import { localSecretFile } from '../../functions/shared/secrets.ts';
-import { envName, secrets } from '../../lib/manifest.ts';
+import { envName } from '../../lib/manifest.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { provisionDemoFiscal, SCHEMAS, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import {
+  EVENT_SCHEMAS,
+  provisionDemoFiscal,
+  SCHEMAS,
+  storedCertificatePem,
+  xmlsecMissing,
+  xmlsecVerifies,
+} from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
 import {
   issueToken,
@@ -28,7 +33,6 @@ import {
  * for inutilização), and a normal-emission document redriven long after its dhEmi.
  */
 
-const EVENT_SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010d_v1.02_events');
 const CNPJ = '82373077000171';
 /** Waited for an online attempt to be final: the setting below, and a second for dhEmi's truncation. */
 const FINAL_AFTER_MS = 6_000;
@@ -91,10 +95,7 @@ if (noSchemas) console.warn(`skipping the contingency NFC-e XSD checks: ${noSche
 if (noEventSchemas) console.warn(`skipping the 110112 XSD check: ${noEventSchemas}`);
 if (noXmlsec) console.warn(`skipping the contingency xmlsec1 checks: ${noXmlsec}`);
 
-/** The store's certificate, as provisioned (the secret file), for xmlsec1. */
-const certificatePem = () =>
-  JSON.parse(readFileSync(localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${SEED_INTEGRATION}`), 'utf8'))
-    .certificatePem as string;
+const certificatePem = () => storedCertificatePem(stack, SEED_INTEGRATION);
 
 /** The XSD (PL_010e) and xmlsec1's verdicts on an NFe or nfeProc (its NFe), where the tools are present. */
 function expectValid(xml: string, schema: 'nfe_v4.00.xsd' | 'procNFe_v4.00.xsd') {

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { describe, expect, it } from 'vitest';
@@ -17,11 +16,10 @@ import { accessKey } from '../../functions/nfce/key.ts';
 import { SefazUnavailable } from '../../functions/nfce/sefaz.ts';
 import { signNfce } from '../../functions/nfce/xml.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
-import { documentFor, orderItems, testCertificate, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import { documentFor, EVENT_SCHEMAS, orderItems, testCertificate, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
 
 const NS = 'http://www.portalfiscal.inf.br/nfe';
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
-const EVENT_SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010d_v1.02_events');
 
 const key = (fields: { cnpj?: string; nNF?: number; tpEmis?: number } = {}) =>
   accessKey({

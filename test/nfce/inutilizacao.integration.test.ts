@@ -1,14 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { DynamoNumbering } from '../../functions/nfce/numbering.ts';
-import { localSecretFile } from '../../functions/shared/secrets.ts';
-import { envName, secrets } from '../../lib/manifest.ts';
+import { envName } from '../../lib/manifest.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture, seedPayment } from '../support/fixtures.ts';
-import { provisionDemoFiscal, SCHEMAS, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import { provisionDemoFiscal, SCHEMAS, storedCertificatePem, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
 import { schemasMissing, xsdFailures } from '../support/xsd.ts';
 import { issueToken, post, pollUntilFinished, SEED_INTEGRATION, send, startTestRuntime } from '../support/runtime.ts';
 
@@ -112,9 +111,7 @@ describe('declaring skipped numbers unused', () => {
     expect(proc).toContain(`<nNFIni>${withdrawn[0]}</nNFIni><nNFFin>${withdrawn[2]}</nNFFin>`);
     if (!noSchemas) expect(xsdFailures('procInutNFe_v4.00.xsd', { proc })).toEqual([]);
     if (!noXmlsec) {
-      const pem = JSON.parse(
-        readFileSync(localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${SEED_INTEGRATION}`), 'utf8'),
-      ).certificatePem as string;
+      const pem = storedCertificatePem(stack, SEED_INTEGRATION);
       const inutNFe = /<inutNFe [\s\S]*<\/inutNFe>/.exec(proc)![0];
       expect(xmlsecVerifies(inutNFe, pem, 'infInut')).toBe(true);
     }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type A1Certificate } from '../../functions/nfce/certificate.ts';
@@ -7,11 +7,15 @@ import { createTestA1, openA1 } from '../../functions/nfce/pkcs12.ts';
 import { buildDocument, type NfceInput, type OrderItem } from '../../functions/nfce/document.ts';
 import { catalogSchema, emitterSchema, type Catalog, type Emitter } from '../../functions/nfce/fiscal.ts';
 import { validatePaymentRequest, type PaymentRequest } from '../../functions/payments/request.ts';
+import { localSecretFile } from '../../functions/shared/secrets.ts';
+import { secrets } from '../../lib/manifest.ts';
 import { provisionFiscal } from '../../lib/local/fiscal.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { fixture } from './fixtures.ts';
 
 export const SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010e_v1.01');
+/** PL_010d's event schemas (envEvento, e110111, e110112, procEventoNFe). */
+export const EVENT_SCHEMAS = resolve(import.meta.dirname, '../../../shared/nfe-schemas/PL_010d_v1.02_events');
 
 export const demoEmitter = (): Emitter => emitterSchema.parse(fixture('nfce/demo-emitter.json'));
 export const demoCatalog = (): Catalog => catalogSchema.parse(fixture('nfce/demo-catalog.json'));
@@ -154,4 +158,10 @@ export async function provisionDemoFiscal(
   });
   stack.registerCsc(emitter.cnpj, emitter.csc);
   return emitter;
+}
+
+/** The certificate an integration's A1 secret holds on a test stack (what its documents are signed with), for xmlsec1. */
+export function storedCertificatePem(stack: LocalRuntime, integrationHubServiceId: string): string {
+  const file = localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${integrationHubServiceId}`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { certificatePem: string }).certificatePem;
 }
