@@ -80,12 +80,11 @@ const EVENT_DUPLICATE = '573';
 const SUBSTITUTION_WINDOW_MS = 168 * 60 * 60 * 1000;
 const SUBSTITUTION_XJUST = 'Venda registrada na NFC-e emitida em contingencia offline, que substitui esta';
 
-/** One run over the pending and settling documents; `batch` of each at most. */
+/** One run over the pending and settling documents, read `batch` at a time. */
 export async function sendContingency(deps: SenderDeps, batch = 100): Promise<SenderOutcome> {
   const outcome: SenderOutcome = { authorized: 0, rejected: 0, waiting: 0, settled: 0, nearDeadline: 0 };
-  const pending = await deps.queue.inState('PENDING', batch);
   let sefazAway = false;
-  for (const entry of pending.items) {
+  for await (const entry of everyRecord('PENDING', batch, deps)) {
     const due = !entry.contingency.nextAttemptAt || Date.parse(entry.contingency.nextAttemptAt) <= deps.now().getTime();
     if (sefazAway || !due || !deps.hasTime() || !(await claim(entry, deps))) {
       outcome.waiting++;
@@ -100,20 +99,19 @@ export async function sendContingency(deps: SenderDeps, batch = 100): Promise<Se
     }
   }
   if (!sefazAway) {
-    // The online attempts of authorized documents, and of refused ones not yet looked at.
-    const settling = [
-      ...(await deps.queue.inState('SETTLING', batch)).items,
-      ...(await deps.queue.inState('REJECTED', batch)).items.filter((e) => !e.contingency.online.settlement),
-    ];
-    for (const entry of settling) {
-      if (!deps.hasTime()) break;
-      if (entry.contingency.online.problem || !onlineFinal(entry, deps) || !(await claim(entry, deps))) continue;
-      if (await guarded(entry, 'settling', deps, () => settle(entry, deps), false)) outcome.settled++;
+    // The online attempts of authorized documents, and of refused ones not yet looked at: every
+    // page, so the records left for an operator (or settled already) never hide newer ones.
+    for (const state of ['SETTLING', 'REJECTED'] as const) {
+      for await (const entry of everyRecord(state, batch, deps)) {
+        if (!deps.hasTime()) break;
+        const { online } = entry.contingency;
+        if (online.settlement || online.problem || !onlineFinal(entry, deps) || !(await claim(entry, deps))) continue;
+        if (await guarded(entry, 'settling', deps, () => settle(entry, deps), false)) outcome.settled++;
+      }
     }
   }
   // The alarm's count: documents not yet transmitted (a refused one was transmitted: the listing flags it).
-  const unsent = (await deps.queue.inState('PENDING', batch)).items;
-  for (const entry of unsent) {
+  for await (const entry of everyRecord('PENDING', batch, deps, { evenOutOfTime: true })) {
     const left = Date.parse(entry.contingency.deadline) - deps.now().getTime();
     if (left <= deps.alarmWithinMs) outcome.nearDeadline++;
     const seconds = Math.floor(left / 1000);
@@ -206,6 +204,21 @@ async function retryLater(entry: ContingencyInvoice, reason: string, deps: Sende
     { ...entry, contingency: { ...entry.contingency, attempts, nextAttemptAt, lastError: reason } },
     'PENDING',
   );
+}
+
+/** Every record in `state`, page by page (`batch` a page), oldest first; no further page once time runs out, unless `evenOutOfTime`. */
+async function* everyRecord(
+  state: ContingencyState,
+  batch: number,
+  deps: SenderDeps,
+  options: { evenOutOfTime?: boolean } = {},
+): AsyncGenerator<ContingencyInvoice> {
+  let after: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.queue.inState(state, batch, false, after);
+    yield* page.items;
+    after = page.next;
+  } while (after && (options.evenOutOfTime || deps.hasTime()));
 }
 
 /** Claims the record for this run: false when another run holds a fresh claim on it. */

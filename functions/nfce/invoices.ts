@@ -34,16 +34,22 @@ export const invoiceSchema = z.object({
 export type Invoice = z.infer<typeof invoiceSchema>;
 export type InvoiceCancellation = NonNullable<Invoice['cancellation']>;
 
-/** One page of contingency NFC-e in a state; `more` when the index holds others. */
+/** One page of contingency NFC-e in a state; `more` when the index holds others, `next` where they start. */
 export interface ContingencyPage {
   items: ContingencyInvoice[];
   more: boolean;
+  next?: Record<string, unknown>;
 }
 
 /** The contingency NFC-e the sender and the operator work through. */
 export interface ContingencyQueue {
-  /** Those in `state`, oldest dhEmi first (`newestFirst` reverses), at most `limit`. */
-  inState(state: ContingencyState, limit: number, newestFirst?: boolean): Promise<ContingencyPage>;
+  /** Those in `state`, oldest dhEmi first (`newestFirst` reverses), at most `limit`, from `after` (a page's `next`). */
+  inState(
+    state: ContingencyState,
+    limit: number,
+    newestFirst?: boolean,
+    after?: Record<string, unknown>,
+  ): Promise<ContingencyPage>;
   /**
    * Replaces the record if it is still in the state `from` (what the caller read), and gives its
    * claim back; false when another run moved it meanwhile, and then nothing is written.
@@ -148,7 +154,12 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
     return Item ? invoiceSchema.parse(Item) : undefined;
   }
 
-  async inState(state: ContingencyState, limit: number, newestFirst = false): Promise<ContingencyPage> {
+  async inState(
+    state: ContingencyState,
+    limit: number,
+    newestFirst = false,
+    after?: Record<string, unknown>,
+  ): Promise<ContingencyPage> {
     const { Items, LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -157,9 +168,14 @@ export class DynamoInvoices implements InvoiceIndex, ContingencyQueue {
         ExpressionAttributeValues: { ':state': state },
         ScanIndexForward: !newestFirst,
         Limit: limit,
+        ...(after ? { ExclusiveStartKey: after } : {}),
       }),
     );
-    return { items: (Items ?? []).map((item) => contingencyInvoiceSchema.parse(item)), more: LastEvaluatedKey !== undefined };
+    return {
+      items: (Items ?? []).map((item) => contingencyInvoiceSchema.parse(item)),
+      more: LastEvaluatedKey !== undefined,
+      ...(LastEvaluatedKey ? { next: LastEvaluatedKey } : {}),
+    };
   }
 
   async save(entry: ContingencyInvoice, from: ContingencyState): Promise<boolean> {
