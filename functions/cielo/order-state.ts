@@ -379,8 +379,9 @@ export function cancellationAfterInvoice(state: CieloOrderState): KeptTransactio
 
 /** The confirmed cancellation whose NFC-e is still to be cancelled (not tried, or SEFAZ was away). */
 export function pendingNfceCancellation(state: CieloOrderState): KeptTransaction | undefined {
-  if (state.invoice?.status !== 'AUTHORIZED' || (state.invoice.cancellation && 'refused' in state.invoice.cancellation))
-    return undefined;
+  // CONTINGENCY: SEFAZ may have authorized it since (the link is not updated); the cancellation says.
+  const cancellable = state.invoice?.status === 'AUTHORIZED' || state.invoice?.status === 'CONTINGENCY';
+  if (!cancellable || (state.invoice!.cancellation && 'refused' in state.invoice!.cancellation)) return undefined;
   return cancellationAfterInvoice(state);
 }
 

@@ -53,8 +53,9 @@ const deps: VerifyDeps = {
     try {
       return { protocol: (await cancelInvoice(request, cancellationDeps())).protocol };
     } catch (error) {
-      // SEFAZ away: the job is retried. Anything else is final, for an operator.
-      if (!(error instanceof CancellationRefused) || error.kind === 'unavailable') throw error;
+      // SEFAZ away, or not yet possible (not authorized yet, another request cancelling it): the
+      // job is retried. Anything else is final, for an operator.
+      if (!(error instanceof CancellationRefused) || error.kind === 'unavailable' || error.kind === 'notYet') throw error;
       return { refused: error.message };
     }
   },

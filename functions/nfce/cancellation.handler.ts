@@ -32,8 +32,9 @@ const bodySchema = z
  * token): cancels the NFC-e (event 110111) within 30 minutes of its authorization. 200
  * `{invoiceKey, status: "CANCELLED", protocol, cancelledAt, eventXML}` (the procEventoNFe), the
  * same answer on a repeat; 400 naming `justification`; 404 another integration's or an unknown
- * key; 409 not yet authorized, past the deadline, or being cancelled by another request; 422
- * SEFAZ's refusal with its cStat and xMotivo; 503 SEFAZ did not answer (repeat the request).
+ * key; 409 past the deadline, refused by SEFAZ, not yet authorized, its online attempt being
+ * settled, or being cancelled by another request; 422 SEFAZ's refusal with its cStat and xMotivo;
+ * 503 SEFAZ did not answer or is paused (repeat the request).
  */
 export const handler = httpRoute(
   async (event) => {
@@ -63,6 +64,7 @@ export const handler = httpRoute(
         case 'invalid':
           throw new ClientError(400, [{ key: 'justification', message: error.message }]);
         case 'conflict':
+        case 'notYet':
           throw new ClientError(409, [{ key: 'invoiceKey', message: error.message }]);
         case 'rejected':
           throw new ClientError(422, [{ key: `sefaz.${error.sefaz?.cStat ?? 'answer'}`, message: error.message }]);

@@ -49,10 +49,15 @@ export interface CancellationResult {
   eventXML: string;
 }
 
-/** Why a cancellation was not done; `kind` maps to the HTTP answer (404, 400, 409, 422, 503). */
+/**
+ * Why a cancellation was not done; `kind` maps to the HTTP answer: notFound 404, invalid 400,
+ * conflict 409 (for good: past the 30 minutes, a refused contingency NFC-e), notYet 409 (later:
+ * SEFAZ has not authorized it yet, its online attempt is being settled, another request is
+ * cancelling it), rejected 422, unavailable 503.
+ */
 export class CancellationRefused extends Error {
   constructor(
-    readonly kind: 'notFound' | 'invalid' | 'conflict' | 'rejected' | 'unavailable',
+    readonly kind: 'notFound' | 'invalid' | 'conflict' | 'notYet' | 'rejected' | 'unavailable',
     message: string,
     /** SEFAZ's answer, for `rejected`. */
     readonly sefaz?: { cStat: string; xMotivo: string },
@@ -79,22 +84,41 @@ export async function cancelInvoice(
     throw new CancellationRefused('notFound', `no NFC-e ${chave} for this integration`);
   }
   if (invoice.cancellation) return resultOf(chave, invoice.cancellation, deps);
-  if (!invoice.nProt) {
+  if (invoice.contingencyState === 'REJECTED') {
     throw new CancellationRefused(
       'conflict',
+      `SEFAZ refused the contingency NFC-e ${chave}: it is not valid and has nothing to cancel`,
+    );
+  }
+  if (!invoice.nProt) {
+    throw new CancellationRefused(
+      'notYet',
       `the NFC-e ${chave} was issued in offline contingency and SEFAZ has not authorized it yet; it can be cancelled within 30 minutes of its authorization`,
     );
   }
+  if (invoice.contingencyState === 'SETTLING') {
+    // Its online attempt may be authorized and is cancelled by substitution first (110112 names this key).
+    throw new CancellationRefused(
+      'notYet',
+      `the online attempt of contingency NFC-e ${chave} is still being settled (minutes after the sale); repeat the request then`,
+    );
+  }
+  const setup = await deps.fiscal.load(request.integrationHubServiceId);
+  const tls = clientTls(setup);
+  const consult = () =>
+    deps.consultProtocol(sefazServiceUrl(setup.emitter, 'consultaProtocolo'), chave, setup.emitter.tpAmb, tls);
   const authorizedAt = invoice.authorizedAt ?? dhRecbtoOf(await deps.documents.get(invoice.nfeProcKey));
   const now = deps.now();
   const deadline = Date.parse(authorizedAt) + CANCELLATION_WINDOW_MS;
   if (now.getTime() > deadline) {
+    // An earlier request may have been registered and its answer lost: SEFAZ's record says.
+    const registered = await registeredAtSefaz(chave, consult).catch(() => undefined);
+    if (registered) return record(chave, { ...registered, justification: request.justification }, deps, invoice.nfeProcKey);
     throw new CancellationRefused(
       'conflict',
       `the 30 minutes to cancel NFC-e ${chave} ended at ${saoPauloIso(new Date(deadline))} (authorized ${authorizedAt}); SEFAZ refuses it now`,
     );
   }
-  const setup = await deps.fiscal.load(request.integrationHubServiceId);
   let event;
   try {
     event = cancellationEvent(
@@ -118,13 +142,10 @@ export async function cancelInvoice(
     const current = await deps.invoices.get(chave);
     if (current?.cancellation) return resultOf(chave, current.cancellation, deps);
     throw new CancellationRefused(
-      'conflict',
+      'notYet',
       `NFC-e ${chave} is being cancelled by another request; repeat this one for its result`,
     );
   }
-  const tls = clientTls(setup);
-  // Beside the NFC-e's own documents.
-  const folder = invoice.nfeProcKey.slice(0, invoice.nfeProcKey.lastIndexOf('/'));
   try {
     const answer = await deps.sendEvents(
       sefazServiceUrl(setup.emitter, 'recepcaoEvento'),
@@ -132,48 +153,32 @@ export async function cancelInvoice(
       tls,
     );
     const registered = answer.events[0];
-    let eventXML: string;
-    let cancellation: InvoiceCancellation;
     if (registered?.registered && registered.nProt) {
-      eventXML = procEventoNFe(event.xml, registered.xml);
-      cancellation = {
-        nProt: registered.nProt,
-        dhRegEvento: registered.dhRegEvento,
-        eventKey: `${folder}/procEventoNFe-110111-01.xml`,
-        justification: request.justification,
-      };
-    } else if (registered?.cStat === EVENT_DUPLICATE) {
-      // Registered by an earlier request whose answer was lost: SEFAZ's copy is the record.
-      const held = await deps.consultProtocol(
-        sefazServiceUrl(setup.emitter, 'consultaProtocolo'),
+      return await record(
         chave,
-        setup.emitter.tpAmb,
-        tls,
+        {
+          eventXML: procEventoNFe(event.xml, registered.xml),
+          nProt: registered.nProt,
+          dhRegEvento: registered.dhRegEvento,
+          justification: request.justification,
+        },
+        deps,
+        invoice.nfeProcKey,
       );
-      const proc =
-        held.cStat === CANCELLED ? held.procEventos?.find((xml) => xml.includes('<tpEvento>110111</tpEvento>')) : undefined;
-      if (!proc)
-        throw new CancellationRefused('rejected', `SEFAZ answered ${registered.cStat} ${registered.xMotivo}`, registered);
-      eventXML = `<?xml version="1.0" encoding="UTF-8"?>${proc}`;
-      cancellation = {
-        nProt: between(proc, 'nProt', proc.indexOf('<retEvento')),
-        dhRegEvento: between(proc, 'dhRegEvento', proc.indexOf('<retEvento')),
-        eventKey: `${folder}/procEventoNFe-110111-01.xml`,
-        justification: request.justification,
-      };
-    } else {
-      const refusal = registered ?? answer;
-      throw new CancellationRefused('rejected', `SEFAZ refused the cancellation: ${refusal.cStat} ${refusal.xMotivo}`, {
-        cStat: refusal.cStat,
-        xMotivo: refusal.xMotivo,
-      });
     }
-    await deps.documents.put(cancellation.eventKey, eventXML, 'application/xml');
-    await deps.invoices.recordCancellation(chave, cancellation);
-    return resultFrom(chave, cancellation, eventXML);
+    if (registered?.cStat === EVENT_DUPLICATE) {
+      // Registered by an earlier request whose answer was lost: SEFAZ's copy is the record.
+      const held = await registeredAtSefaz(chave, consult);
+      if (held) return await record(chave, { ...held, justification: request.justification }, deps, invoice.nfeProcKey);
+    }
+    const refusal = registered ?? answer;
+    if (NOT_NOW.has(refusal.cStat)) throw new SefazUnavailable(`SEFAZ answered ${refusal.cStat} ${refusal.xMotivo}`);
+    throw new CancellationRefused('rejected', `SEFAZ refused the cancellation: ${refusal.cStat} ${refusal.xMotivo}`, {
+      cStat: refusal.cStat,
+      xMotivo: refusal.xMotivo,
+    });
   } catch (error) {
     await deps.invoices.releaseCancellation(chave, claim);
-    if (error instanceof CancellationRefused) throw error;
     if (error instanceof SefazUnavailable) {
       throw new CancellationRefused(
         'unavailable',
@@ -182,6 +187,51 @@ export async function cancelInvoice(
     }
     throw error;
   }
+}
+
+/** SEFAZ's answers that say "not now" (service paused, too many calls): the request may be repeated. */
+const NOT_NOW = new Set(['108', '109', '656']);
+
+/** The key's 110111 as SEFAZ holds it (NFeConsultaProtocolo4: 101 with its procEventoNFe), if it is cancelled so. */
+async function registeredAtSefaz(
+  chave: string,
+  consult: () => Promise<AuthorizationAnswer>,
+): Promise<Omit<Registered, 'justification'> | undefined> {
+  const held = await consult();
+  const proc =
+    held.cStat === CANCELLED ? held.procEventos?.find((xml) => xml.includes('<tpEvento>110111</tpEvento>')) : undefined;
+  if (!proc) return undefined;
+  const answerAt = proc.indexOf('<retEvento');
+  return {
+    eventXML: `<?xml version="1.0" encoding="UTF-8"?>${proc}`,
+    nProt: between(proc, 'nProt', answerAt),
+    dhRegEvento: between(proc, 'dhRegEvento', answerAt),
+  };
+}
+
+interface Registered {
+  eventXML: string;
+  nProt: string;
+  dhRegEvento: string;
+  justification: string;
+}
+
+/** Stores the registered event beside the NFC-e's documents (`nfeProcKey`'s folder) and marks the invoice cancelled, for good. */
+async function record(
+  chave: string,
+  registered: Registered,
+  deps: CancellationDeps,
+  nfeProcKey: string,
+): Promise<CancellationResult> {
+  const cancellation: InvoiceCancellation = {
+    nProt: registered.nProt,
+    dhRegEvento: registered.dhRegEvento,
+    eventKey: `${nfeProcKey.slice(0, nfeProcKey.lastIndexOf('/'))}/procEventoNFe-110111-01.xml`,
+    justification: registered.justification,
+  };
+  await deps.documents.put(cancellation.eventKey, registered.eventXML, 'application/xml');
+  await deps.invoices.recordCancellation(chave, cancellation);
+  return resultFrom(chave, cancellation, registered.eventXML);
 }
 
 async function resultOf(chave: string, cancellation: InvoiceCancellation, deps: CancellationDeps): Promise<CancellationResult> {

@@ -48,6 +48,8 @@ const NOT_FOUND = '217';
 const INUTILIZED = '102';
 const USED_IN_RANGE = '241';
 const ALREADY_INUTILIZED = '256';
+/** SEFAZ's "not now" (service paused, too many calls): never a refusal. */
+const NOT_NOW = new Set(['108', '109', '656']);
 
 /**
  * The last day to declare a number skipped in `yearMonth` (`YYYY-MM`): the 10th of the following
@@ -66,10 +68,17 @@ export function gapMonth(gap: Pick<Gap, 'chaves' | 'at'>, now: Date): string {
   return (gap.at ?? new Date(now.getTime() - 3 * 3600_000).toISOString()).slice(0, 7);
 }
 
-/** One run over the pending gaps (`batch` at most). */
+/** One run over every pending gap (read `batch` at a time, while there is time). */
 export async function declareGaps(deps: InutilizacaoDeps, batch = 500): Promise<InutilizacaoOutcome> {
   const outcome: InutilizacaoOutcome = { declared: 0, used: 0, refused: 0, waiting: 0 };
-  const { gaps } = await deps.gaps.gaps('PENDING', batch);
+  // Every page: gaps of a CNPJ that cannot be signed for now never hide the others.
+  const gaps: Gap[] = [];
+  let after: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.gaps.gaps('PENDING', batch, after);
+    gaps.push(...page.gaps);
+    after = page.next;
+  } while (after && deps.hasTime());
   const setups = new Map<string, FiscalSetup | undefined>();
   const setupFor = async (cnpj: string) => {
     if (!setups.has(cnpj)) setups.set(cnpj, await loadSetup(cnpj, deps));
@@ -124,6 +133,13 @@ export async function declareGaps(deps: InutilizacaoDeps, batch = 500): Promise<
         continue;
       }
       const { answer } = sent;
+      if (NOT_NOW.has(answer.cStat)) {
+        // Paused or busy: not a refusal; the next run goes on.
+        deps.log.warn('SEFAZ cannot take the inutilização now; the next run goes on', { cStat: answer.cStat });
+        away = true;
+        outcome.waiting += inRange.length;
+        continue;
+      }
       const single = range.from === range.to;
       if (!single && (answer.cStat === USED_IN_RANGE || answer.cStat === ALREADY_INUTILIZED)) {
         // Which number? Each alone says.

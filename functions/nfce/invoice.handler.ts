@@ -30,7 +30,7 @@ const querySchema = z.object({ columns: z.enum(['32', '48']).default('32') });
  * `?columns=48` for wide printers, "NFC-e CANCELADA" first when cancelled; GET
  * /invoices/{invoiceKey}/cancellation: the procEventoNFe of a cancelled NFC-e (404 otherwise).
  * Each says the NFC-e's state in the `invoice-status` header (AUTHORIZED, CANCELLED,
- * PENDING_AUTHORIZATION) and answers only the integration that issued it: another integration's
+ * PENDING_AUTHORIZATION, REJECTED: a contingency NFC-e SEFAZ refused) and answers only the integration that issued it: another integration's
  * key answers 404, so keys cannot be probed.
  */
 export const handler = httpRoute(async (event) => {
@@ -49,7 +49,15 @@ export const handler = httpRoute(async (event) => {
   }
   const { cancellation } = invoice;
   // What the NFC-e is now: every route says it (the XML does not change when it is cancelled).
-  const status = { 'invoice-status': cancellation ? 'CANCELLED' : invoice.nProt ? 'AUTHORIZED' : 'PENDING_AUTHORIZATION' };
+  const status = {
+    'invoice-status': cancellation
+      ? 'CANCELLED'
+      : invoice.nProt
+        ? 'AUTHORIZED'
+        : invoice.contingencyState === 'REJECTED'
+          ? 'REJECTED'
+          : 'PENDING_AUTHORIZATION',
+  };
   if (event.resource.endsWith('/cancellation')) {
     if (!cancellation)
       throw new ClientError(404, [{ key: 'invoiceKey', message: `NFC-e ${path.data.invoiceKey} is not cancelled` }]);

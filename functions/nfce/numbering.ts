@@ -138,8 +138,12 @@ export interface NumberSource {
 
 /** The skipped numbers and the series, for the inutilização job and the operator's listing. */
 export interface GapRegister {
-  /** Gaps in `state`, by CNPJ, série and number; at most `limit`, `more` when others remain. */
-  gaps(state: GapState, limit: number): Promise<{ gaps: Gap[]; more: boolean }>;
+  /** Gaps in `state`, by CNPJ, série and number; at most `limit` from `after` (a page's `next`), `more` when others remain. */
+  gaps(
+    state: GapState,
+    limit: number,
+    after?: Record<string, unknown>,
+  ): Promise<{ gaps: Gap[]; more: boolean; next?: Record<string, unknown> }>;
   /** Moves a gap from `from` to a new state with its details; false when it was not in `from`. */
   settleGap(
     gap: Pick<Gap, 'cnpj' | 'serie' | 'nNF'>,
@@ -351,7 +355,11 @@ export class DynamoNumbering implements NumberSource, GapRegister {
     );
   }
 
-  async gaps(state: GapState, limit: number): Promise<{ gaps: Gap[]; more: boolean }> {
+  async gaps(
+    state: GapState,
+    limit: number,
+    after?: Record<string, unknown>,
+  ): Promise<{ gaps: Gap[]; more: boolean; next?: Record<string, unknown> }> {
     const { Items = [], LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -359,9 +367,14 @@ export class DynamoNumbering implements NumberSource, GapRegister {
         KeyConditionExpression: 'listing = :listing',
         ExpressionAttributeValues: { ':listing': `GAP#${state}` },
         Limit: limit,
+        ...(after ? { ExclusiveStartKey: after } : {}),
       }),
     );
-    return { gaps: Items.map((item) => ({ ...gapSchema.parse(item), state })), more: LastEvaluatedKey !== undefined };
+    return {
+      gaps: Items.map((item) => ({ ...gapSchema.parse(item), state })),
+      more: LastEvaluatedKey !== undefined,
+      ...(LastEvaluatedKey ? { next: LastEvaluatedKey } : {}),
+    };
   }
 
   async settleGap(

@@ -216,6 +216,10 @@ describe('what is refused', () => {
       message: expect.stringMatching(/^SEFAZ did not answer the cancellation/),
     });
     await stack.sefaz.control.up();
+    // Paused is "not now" too, never a refusal.
+    stack.sefaz.control.setServiceStatus('paused');
+    expect((await cancel(chave)).status).toBe(503);
+    stack.sefaz.control.setServiceStatus('running');
     expect((await cancel(chave)).status).toBe(200);
   });
 
@@ -228,6 +232,24 @@ describe('what is refused', () => {
     expect(repeat.body.eventXML).toContain(`<chNFe>${chave}</chNFe>`);
     expectValidEvent(repeat.body.eventXML);
     expect((await cancel(chave)).body).toEqual(repeat.body);
+  });
+
+  it('its answer lost and the request repeated only after the 30 minutes: SEFAZ’s record is read back, not a 409', async () => {
+    const chave = await anNfce();
+    stack.sefaz.control.loseAnswers(1);
+    expect((await cancel(chave)).status).toBe(503);
+    await stack.documents.send(
+      new UpdateCommand({
+        TableName: stack.env[envName.table('invoices')],
+        Key: { pk: `INVOICE#${chave}` },
+        UpdateExpression: 'SET authorizedAt = :at',
+        ExpressionAttributeValues: { ':at': '2026-01-02T10:00:00-03:00' },
+      }),
+    );
+    const late = await cancel(chave);
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ invoiceKey: chave, status: 'CANCELLED' });
+    expect(events()).toBe(1);
   });
 });
 

@@ -149,6 +149,11 @@ describe('declaring skipped numbers unused', () => {
     expect(await job()).toMatchObject({ declared: 0, waiting: 1 });
     expect(await gap(nNF)).toMatchObject({ listing: 'GAP#PENDING' });
     await stack.sefaz.control.up();
+    // Paused (108) is "not now", never a refusal.
+    stack.sefaz.control.setServiceStatus('paused');
+    expect(await job()).toMatchObject({ declared: 0, refused: 0, waiting: 1 });
+    expect(await gap(nNF)).toMatchObject({ listing: 'GAP#PENDING' });
+    stack.sefaz.control.setServiceStatus('running');
     expect(await job()).toMatchObject({ declared: 1 });
   });
 });
