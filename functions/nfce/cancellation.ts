@@ -113,7 +113,7 @@ export async function cancelInvoice(
   if (now.getTime() > deadline) {
     // An earlier request may have been registered and its answer lost: SEFAZ's record says.
     const registered = await registeredAtSefaz(chave, consult).catch(() => undefined);
-    if (registered) return record(chave, { ...registered, justification: request.justification }, deps, invoice.nfeProcKey);
+    if (registered) return record(chave, registered, deps, invoice.nfeProcKey);
     throw new CancellationRefused(
       'conflict',
       `the 30 minutes to cancel NFC-e ${chave} ended at ${saoPauloIso(new Date(deadline))} (authorized ${authorizedAt}); SEFAZ refuses it now`,
@@ -169,7 +169,7 @@ export async function cancelInvoice(
     if (registered?.cStat === EVENT_DUPLICATE) {
       // Registered by an earlier request whose answer was lost: SEFAZ's copy is the record.
       const held = await registeredAtSefaz(chave, consult);
-      if (held) return await record(chave, { ...held, justification: request.justification }, deps, invoice.nfeProcKey);
+      if (held) return await record(chave, held, deps, invoice.nfeProcKey);
     }
     const refusal = registered ?? answer;
     if (NOT_NOW.has(refusal.cStat)) throw new SefazUnavailable(`SEFAZ answered ${refusal.cStat} ${refusal.xMotivo}`);
@@ -193,10 +193,7 @@ export async function cancelInvoice(
 const NOT_NOW = new Set(['108', '109', '656']);
 
 /** The key's 110111 as SEFAZ holds it (NFeConsultaProtocolo4: 101 with its procEventoNFe), if it is cancelled so. */
-async function registeredAtSefaz(
-  chave: string,
-  consult: () => Promise<AuthorizationAnswer>,
-): Promise<Omit<Registered, 'justification'> | undefined> {
+async function registeredAtSefaz(chave: string, consult: () => Promise<AuthorizationAnswer>): Promise<Registered | undefined> {
   const held = await consult();
   const proc =
     held.cStat === CANCELLED ? held.procEventos?.find((xml) => xml.includes('<tpEvento>110111</tpEvento>')) : undefined;
@@ -206,6 +203,8 @@ async function registeredAtSefaz(
     eventXML: `<?xml version="1.0" encoding="UTF-8"?>${proc}`,
     nProt: between(proc, 'nProt', answerAt),
     dhRegEvento: between(proc, 'dhRegEvento', answerAt),
+    // The justification SEFAZ holds, not this request's.
+    justification: between(proc, 'xJust', 0),
   };
 }
 
