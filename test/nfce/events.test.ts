@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,7 +15,15 @@ import { accessKey } from '../../functions/nfce/key.ts';
 import { SefazUnavailable } from '../../functions/nfce/sefaz.ts';
 import { signNfce } from '../../functions/nfce/xml.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
-import { documentFor, EVENT_SCHEMAS, orderItems, testCertificate, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import {
+  documentFor,
+  EVENT_SCHEMAS,
+  orderItems,
+  testCertificate,
+  xmlsecMissing,
+  xmlsecVerifies,
+  signatureOf,
+} from '../support/nfce.ts';
 
 const NS = 'http://www.portalfiscal.inf.br/nfe';
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
@@ -53,8 +60,6 @@ const substitution = (overrides: Partial<SubstitutionInput> = {}): SubstitutionI
 });
 
 const signer = () => testCertificate();
-const signatureOf = (xml: string) =>
-  new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagNameNS(DSIG, 'Signature')[0]!;
 
 describe('the event, as built', () => {
   it('cancellation 110111: Id, infEvento and detEvento exactly as the XSD orders them', () => {

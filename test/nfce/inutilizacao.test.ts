@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,7 +12,15 @@ import {
 import { SefazUnavailable } from '../../functions/nfce/sefaz.ts';
 import { signNfce } from '../../functions/nfce/xml.ts';
 import { schemaValidator } from '../../lib/simulators/sefaz/schema.ts';
-import { documentFor, orderItems, SCHEMAS, testCertificate, xmlsecMissing, xmlsecVerifies } from '../support/nfce.ts';
+import {
+  documentFor,
+  orderItems,
+  SCHEMAS,
+  testCertificate,
+  xmlsecMissing,
+  xmlsecVerifies,
+  signatureOf,
+} from '../support/nfce.ts';
 
 const NS = 'http://www.portalfiscal.inf.br/nfe';
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
@@ -33,8 +40,6 @@ const request = (overrides: Partial<InutilizacaoInput> = {}): InutilizacaoInput 
   ...overrides,
 });
 const signer = () => testCertificate();
-const signatureOf = (xml: string) =>
-  new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagNameNS(DSIG, 'Signature')[0]!;
 
 describe('inutilizacaoRequest', () => {
   it('builds infInut exactly as the XSD orders it, signed after it', () => {

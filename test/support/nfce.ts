@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { DOMParser } from '@xmldom/xmldom';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -165,3 +166,7 @@ export function storedCertificatePem(stack: LocalRuntime, integrationHubServiceI
   const file = localSecretFile(stack.env.LOCAL_SECRETS_DIR!, `${secrets.nfce.prefix}${integrationHubServiceId}`);
   return (JSON.parse(readFileSync(file, 'utf8')) as { certificatePem: string }).certificatePem;
 }
+
+/** The first xmldsig `Signature` element of a signed XML (an NFe, an event, an inutilização), for xml-crypto's verifier. */
+export const signatureOf = (xml: string) =>
+  new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0]!;
