@@ -11,6 +11,7 @@ import { projectRoot } from '../lib/local/invoke.ts';
 import { lockDir } from '../lib/local/lock.ts';
 import { startLocalRuntime } from '../lib/local/runtime.ts';
 import { DEMO_INTEGRATION, seedAuth, type KeptTokens } from '../lib/local/seed/auth.ts';
+import { seedCarat, type KeptCarat } from '../lib/local/seed/carat.ts';
 import { seedCielo, type KeptCielo } from '../lib/local/seed/cielo.ts';
 import { seedNfce } from '../lib/local/seed/nfce.ts';
 import { seedPayments } from '../lib/local/seed/payments.ts';
@@ -58,12 +59,13 @@ const runtime = await startLocalRuntime({
   process.exit(1);
 });
 
-const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens & KeptCielo) : {};
+const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens & KeptCielo & KeptCarat) : {};
 // Seed steps per capability; the NFC-e one points emitters at this run's SEFAZ before any payment
 // is re-queued.
 const auth = await seedAuth(runtime, kept);
 const nfce = await seedNfce(runtime, localDir);
 const cielo = await seedCielo(runtime, kept, partnerEnv);
+const carat = await seedCarat(runtime, kept, partnerEnv);
 const { rearmed, deadLetters } = await seedPayments(runtime);
 
 const demo = {
@@ -71,6 +73,7 @@ const demo = {
   ...nfce,
   ...auth,
   ...cielo,
+  ...carat,
   emulators: { dynamodb: runtime.emulators.dynamodb, sqs: runtime.emulators.sqs, s3: runtime.emulators.s3 },
   queues: Object.fromEntries(Object.entries(runtime.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
   // The handlers' environment (emulator endpoints, resource names): `npm run job` loads a handler with it.
@@ -84,6 +87,7 @@ Checkout backend running locally.
   DynamoDB     ${runtime.emulators.dynamodb}   SQS ${runtime.emulators.sqs}   S3 ${runtime.emulators.s3}
   SEFAZ        ${nfce.sefaz.autorizacao}${process.env.SEFAZ_URL ? ' (SEFAZ_URL)' : ' (simulator)'}
   Cielo LIO    ${cielo.cielo.apiUrl}${partnerEnv.CIELO_API_URL ? ' (CIELO_API_URL)' : ' (simulator; it notifies the webhook in demo.json)'}
+  Carat        ${carat.carat.apiUrl}${partnerEnv.CARAT_API_URL ? ' (CARAT_API_URL; register carat.authenticityUrl of demo.json with Carat)' : ' (e-SiTef recharge simulator; it POSTs the NIT to carat.authenticityUrl)'}
   Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}${deadLetters ? `\n  Held         ${deadLetters} payment(s) wait in the dead-letter queue for an operator (GET /admin/dead-letters)` : ''}
 
 Try it (push table 2's tab, then pay it; repeat the POST until it answers 200):

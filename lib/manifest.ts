@@ -1,5 +1,6 @@
 import { gatewayErrorBody, handlerErrors, type GatewayError } from '../functions/shared/http-errors.ts';
 import * as auth from './manifest/auth.ts';
+import * as carat from './manifest/carat.ts';
 import * as cielo from './manifest/cielo.ts';
 import * as nfce from './manifest/nfce.ts';
 import * as operations from './manifest/operations.ts';
@@ -44,7 +45,7 @@ export interface BucketSpec {
 }
 
 /** The capabilities' fragments, by capability. */
-export const fragments = { auth, payments, orders, nfce, operations, cielo } as const;
+export const fragments = { auth, payments, orders, nfce, operations, cielo, carat } as const;
 
 export const tables = {
   ...auth.tables,
@@ -53,6 +54,7 @@ export const tables = {
   ...nfce.tables,
   ...operations.tables,
   ...cielo.tables,
+  ...carat.tables,
 } as const;
 export const queues = {
   ...auth.queues,
@@ -61,6 +63,7 @@ export const queues = {
   ...nfce.queues,
   ...operations.queues,
   ...cielo.queues,
+  ...carat.queues,
 } as const;
 export const buckets = {
   ...auth.buckets,
@@ -69,6 +72,7 @@ export const buckets = {
   ...nfce.buckets,
   ...operations.buckets,
   ...cielo.buckets,
+  ...carat.buckets,
 } as const;
 export const secrets = {
   ...auth.secrets,
@@ -77,6 +81,7 @@ export const secrets = {
   ...nfce.secrets,
   ...operations.secrets,
   ...cielo.secrets,
+  ...carat.secrets,
 } as const;
 export type SecretName = keyof typeof secrets;
 export type TableName = keyof typeof tables;
@@ -207,6 +212,7 @@ export const functions = {
   ...nfce.functions,
   ...operations.functions,
   ...cielo.functions,
+  ...carat.functions,
 } as const;
 
 export type FunctionName = keyof typeof functions;

@@ -19,6 +19,7 @@ import {
   type TableSpec,
 } from './manifest.ts';
 import { byName, entriesOf, pascal } from './constructs/names.ts';
+import { unsettledRechargeAlarm } from './manifest/carat.ts';
 import { pendingVerificationAlarm } from './manifest/cielo.ts';
 import { contingencyDeadlineAlarm } from './manifest/nfce.ts';
 
@@ -168,6 +169,22 @@ export class StatefulStack extends Stack {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       // The sender publishes every 5 minutes (0 when nothing is close): silence means it stopped, and nothing is being sent.
+      treatMissingData: TreatMissingData.BREACHING,
+    }).addAlarmAction(alarmAction);
+    const recharge = unsettledRechargeAlarm;
+    new Alarm(this, 'CaratRechargeUnsettledAlarm', {
+      alarmDescription: `A mobile recharge left unsettled (PPC, or a do / confirm without e-SiTef's answer) for more than ${recharge.thresholdSeconds / 60} minutes: the customer's money and the carrier's credit are in limbo; the reconciler's log names it and why`,
+      metric: new Metric({
+        namespace: recharge.namespace,
+        metricName: recharge.metric,
+        dimensionsMap: { service: recharge.service },
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: recharge.thresholdSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // The reconciler publishes every 2 minutes (0 when nothing waits): silence means it stopped, and nothing is settled.
       treatMissingData: TreatMissingData.BREACHING,
     }).addAlarmAction(alarmAction);
   }

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unlessConditionFails } from '../shared/conditional.ts';
+import { unlessConditionFails, updateVersioned } from '../shared/conditional.ts';
 import { attentionOf, isOpen, needsVerification, orderPk, type CieloOrderState } from './order-state.ts';
 
 /**
@@ -36,17 +36,10 @@ export interface UnreadableNotification {
 export type AttentionItem = { kind: 'order'; order: CieloOrderState } | ({ kind: 'unreadable' } & UnreadableNotification);
 
 /**
- * Optimistic writes lose only to a concurrent writer of the same order. Cielo notifies an order one
- * change at a time, but retries, the verifier and Order Mesa can meet on one order: each lost round
- * waits a random, growing while (jitter: the writers spread out) before reading again.
- */
-const MAX_ROUNDS = 25;
-const backoff = (round: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(round, 6)));
-
-/**
- * Read → change → conditional write, until it applies. `change` returns the new state, or
- * undefined to leave the order as it is. Returns what is stored afterwards (undefined when there
- * is no order and `change` created none). Throws after MAX_ROUNDS lost races.
+ * Read → change → conditional write, until it applies (Cielo notifies an order one change at a
+ * time, but retries, the verifier and Order Mesa can meet on one order). `change` returns the new
+ * state, or undefined to leave the order as it is. Returns what is stored afterwards (undefined
+ * when there is no order and `change` created none). Throws after 25 lost races.
  */
 export async function updateOrder(
   store: Pick<CieloOrders, 'get' | 'save'>,
@@ -54,14 +47,12 @@ export async function updateOrder(
   orderId: string,
   change: (current: CieloOrderState | undefined) => CieloOrderState | undefined,
 ): Promise<CieloOrderState | undefined> {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const current = await store.get(integrationHubServiceId, orderId);
-    const next = change(current);
-    if (!next) return current;
-    if (await store.save(next)) return { ...next, version: next.version + 1 };
-    await backoff(round);
-  }
-  throw new Error(`Cielo order ${orderId} kept changing under ${MAX_ROUNDS} concurrent writes`);
+  return updateVersioned(
+    () => store.get(integrationHubServiceId, orderId),
+    (next) => store.save(next),
+    change,
+    `Cielo order ${orderId}`,
+  );
 }
 
 const INDEX_ATTRIBUTES = ['openFor', 'verifyPending', 'verifySince', 'attentionFlag', 'attentionAt'] as const;

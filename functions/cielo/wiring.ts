@@ -4,7 +4,7 @@ import { envName, type BucketName, type QueueName, type TableName } from '../../
 import { OrderStore } from '../orders/order.ts';
 import { SqsJobQueue } from '../payments/job.ts';
 import { dynamo, s3, sqs } from '../shared/aws.ts';
-import { readEnv } from '../shared/env.ts';
+import { once, readEnv, tableName } from '../shared/env.ts';
 import { secretStore } from '../shared/secrets.ts';
 import { orderManagerApi, type OrderManagerApi } from './api.ts';
 import { CieloConfig, type CieloCredentials } from './config.ts';
@@ -20,16 +20,10 @@ import { DynamoCieloOrders } from './store.ts';
 /** Sandbox: https://api.cielo.com.br/sandbox-lio/order-management/v1 (spec §1). */
 export const CIELO_PRODUCTION_URL = 'https://api.cielo.com.br/order-management/v1';
 
-export const table = (name: TableName) => readEnv({ [envName.table(name)]: z.string().min(1) })[envName.table(name)] as string;
+export const table = tableName;
 export const queueUrl = (name: QueueName) => readEnv({ [envName.queueUrl(name)]: z.url() })[envName.queueUrl(name)] as string;
 export const bucket = (name: BucketName) =>
   readEnv({ [envName.bucket(name)]: z.string().min(1) })[envName.bucket(name)] as string;
-
-// Each adapter is built on first use; `@__PURE__` lets a bundle drop the ones its handler never uses.
-const once = <T>(build: () => T): (() => T) => {
-  let value: T | undefined;
-  return () => (value ??= build());
-};
 
 export const cieloOrders = /* @__PURE__ */ once(() => new DynamoCieloOrders(dynamo(), table('cieloOrders')));
 

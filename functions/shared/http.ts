@@ -19,6 +19,21 @@ export class ClientError extends Error {
   }
 }
 
+/**
+ * A partner failed the caller's request: 502 (it refused for its own reasons, or answered what
+ * cannot be read), 504 (no answer in time: the outcome may be unknown). The errors name the
+ * partner's step (`esitef.do`) and say what the caller should do. Mapped like ClientError.
+ */
+export class PartnerFailure extends Error {
+  constructor(
+    readonly statusCode: 502 | 504,
+    readonly errors: FieldError[],
+  ) {
+    super(errors.map((e) => e.message).join('; '));
+    this.name = 'PartnerFailure';
+  }
+}
+
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
     statusCode,
@@ -28,7 +43,7 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 }
 
 export function errorResponse(error: unknown): APIGatewayProxyResult {
-  if (error instanceof ClientError) return json(error.statusCode, { errors: error.errors });
+  if (error instanceof ClientError || error instanceof PartnerFailure) return json(error.statusCode, { errors: error.errors });
   // Never leak internals: the log has the detail under the same correlation id.
   const { statusCode, key, message } = handlerErrors.internal;
   return json(statusCode, { errors: [{ key, message }] });

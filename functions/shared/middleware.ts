@@ -2,7 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { correlationIdOf } from './api.ts';
-import { ClientError, errorResponse, readJsonBody, type FieldError } from './http.ts';
+import { ClientError, errorResponse, PartnerFailure, readJsonBody, type FieldError } from './http.ts';
 import { logger } from './logger.ts';
 
 /** The proxy event with the body already read as JSON (when the route takes one). */
@@ -39,15 +39,17 @@ const jsonBody = (
 });
 
 /**
- * A refusal (ClientError) becomes its 4xx in the error format and is logged with its keys only (a
- * message may quote the caller's text); anything else is logged whole and answered with a 500
- * that leaks nothing.
+ * A refusal (ClientError) becomes its 4xx in the error format, a partner's failure (PartnerFailure)
+ * its 502/504, each logged with its keys only (a message may quote the caller's text); anything
+ * else is logged whole and answered with a 500 that leaks nothing.
  */
 const errorAnswers = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: (request) => {
     const { error } = request;
     if (error instanceof ClientError)
       logger.info('request refused', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
+    else if (error instanceof PartnerFailure)
+      logger.warn('partner failed the request', { statusCode: error.statusCode, keys: error.errors.map((e) => e.key) });
     else logger.error('request failed', { error: error as Error });
     request.response = errorResponse(error);
   },

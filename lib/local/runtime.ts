@@ -21,8 +21,9 @@ import {
   type Resources,
 } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
+import type { CaratSimulator, CaratSimulatorOptions } from '../simulators/carat/index.ts';
 import type { CieloSimulator, CieloSimulatorOptions } from '../simulators/cielo/index.ts';
-import { cielo as cieloPartner, sefaz as sefazPartner, startPartner } from '../simulators/index.ts';
+import { carat as caratPartner, cielo as cieloPartner, sefaz as sefazPartner, startPartner } from '../simulators/index.ts';
 import type { Csc, SefazSimulator } from '../simulators/sefaz/index.ts';
 
 export interface LocalRuntimeOptions {
@@ -51,6 +52,8 @@ export interface LocalRuntimeOptions {
   partnerBurstLimit?: number;
   /** The Cielo simulator's options (tests take its clock in hand: `clock: 'manual'`). */
   cielo?: CieloSimulatorOptions;
+  /** The Carat simulator's options (tests move its clock). */
+  carat?: CaratSimulatorOptions;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
   timers?: boolean;
   /**
@@ -69,11 +72,13 @@ export interface LocalRuntime {
   queues: Record<string, ProvisionedQueue>;
   env: Record<string, string>;
   /** Each partner's base URL for this run: its simulator's, or the one its `*_URL` named. */
-  partnerUrls: { sefaz: string; cielo: string };
+  partnerUrls: { sefaz: string; cielo: string; carat: string };
   /** The SEFAZ simulator; throws when SEFAZ_URL pointed the backend elsewhere. */
   readonly sefaz: SefazSimulator;
   /** The Cielo Order Manager simulator; throws when CIELO_API_URL pointed the backend elsewhere. */
   readonly cielo: CieloSimulator;
+  /** The Carat e-SiTef simulator; throws when CARAT_API_URL pointed the backend elsewhere. */
+  readonly carat: CaratSimulator;
   /** Registers an emitter's CSC with the SEFAZ simulator (the QR code hash is checked with it). */
   registerCsc(cnpj: string, csc: Csc): void;
   runSchedule(name: string): Promise<unknown>;
@@ -114,6 +119,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     options.partnerEnv ?? {},
   );
   const cielo = await startPartner(cieloPartner, options.cielo ?? {}, options.partnerEnv ?? {});
+  const carat = await startPartner(caratPartner, options.carat ?? {}, options.partnerEnv ?? {});
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -127,6 +133,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'checkout-local',
     CIELO_API_URL: cielo.url,
+    CARAT_API_URL: carat.url,
     // Metrics (EMF) go to stdout in Lambda; locally they would only add noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
     // Invocations run concurrently in this process (lib/local/invoke.ts gives each its own
@@ -207,7 +214,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     documents: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     queues: provisioned.queues,
     env,
-    partnerUrls: { sefaz: sefaz.url, cielo: cielo.url },
+    partnerUrls: { sefaz: sefaz.url, cielo: cielo.url, carat: carat.url },
     get sefaz() {
       if (!sefaz.simulator) throw new Error(`${sefazPartner.urlVariable} points at ${sefaz.url}: no SEFAZ simulator runs`);
       return sefaz.simulator as SefazSimulator;
@@ -215,6 +222,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     get cielo() {
       if (!cielo.simulator) throw new Error(`${cieloPartner.urlVariable} points at ${cielo.url}: no Cielo simulator runs`);
       return cielo.simulator as CieloSimulator;
+    },
+    get carat() {
+      if (!carat.simulator) throw new Error(`${caratPartner.urlVariable} points at ${carat.url}: no Carat simulator runs`);
+      return carat.simulator as CaratSimulator;
     },
     registerCsc: (cnpj, csc) => cscs.set(cnpj, csc),
     runSchedule: (name) => scheduler.run(name),
@@ -224,6 +235,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await closeServer(gateway.server);
       await sefaz.simulator?.close();
       await cielo.simulator?.close();
+      await carat.simulator?.close();
       await emulators.close();
     },
   };

@@ -1,3 +1,4 @@
+import { startCaratSimulator, type CaratControl, type CaratSimulatorOptions } from './carat/index.ts';
 import { startCieloSimulator, type CieloControl, type CieloSimulatorOptions } from './cielo/index.ts';
 import { startSefazSimulator, type SefazControl, type SefazSimulatorOptions } from './sefaz/index.ts';
 
@@ -38,6 +39,16 @@ export const cielo: Partner<CieloSimulatorOptions, CieloControl> = {
   name: 'Cielo LIO Order Manager',
   urlVariable: 'CIELO_API_URL',
   start: startCieloSimulator,
+};
+
+/**
+ * Carat e-SiTef's recharge REST API (and the authenticity POST it makes during begin);
+ * `CARAT_API_URL` is the base such as `https://esitef-homologacao.softwareexpress.com.br/e-sitef`.
+ */
+export const carat: Partner<CaratSimulatorOptions, CaratControl> = {
+  name: 'Carat e-SiTef (recharge)',
+  urlVariable: 'CARAT_API_URL',
+  start: startCaratSimulator,
 };
 
 /**

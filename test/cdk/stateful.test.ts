@@ -162,8 +162,8 @@ describe('queues', () => {
   it('alarms on the first message in each DLQ, to the encrypted SSL-only alarms topic', () => {
     const topicId = logicalId(stateful.alarmsTopic);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    // One per DLQ, the Cielo verifications' and the contingency deadline's (next tests).
-    expect(alarms).toHaveLength(Object.keys(queues).length + 2);
+    // One per DLQ, the Cielo verifications', the contingency deadline's and the unsettled recharges' (next tests).
+    expect(alarms).toHaveLength(Object.keys(queues).length + 3);
     for (const dlq of Object.values(stateful.deadLetterQueues)) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
@@ -215,6 +215,23 @@ describe('queues', () => {
         Period: 900,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],
+      }),
+    );
+  });
+  it('alarms when a recharge stays unsettled for 15 minutes, or the reconciler stops publishing', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'Checkout',
+        MetricName: 'CaratOldestUnsettledSeconds',
+        Dimensions: [{ Name: 'service', Value: 'carat' }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 900,
+        ComparisonOperator: 'GreaterThanThreshold',
         EvaluationPeriods: 1,
         TreatMissingData: 'breaching',
         AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],

@@ -222,13 +222,9 @@ describe('REST API', () => {
       'admin',
       'admin',
       'admin',
-      'bearer',
-      'bearer',
-      'bearer',
-      'bearer',
-      'bearer',
-      'bearer',
-      'bearer',
+      ...Array<string>(13).fill('bearer'),
+      // Cielo's notifications (POST and PUT), e-SiTef's authenticity POST.
+      'partner',
       'partner',
       'partner',
     ]);
@@ -302,7 +298,7 @@ describe('REST API', () => {
       StageName: 'v1',
       TracingEnabled: true,
     });
-    // The stage-wide setting first, then each partner route's own throttle (Cielo's POST and PUT).
+    // The stage-wide setting first, then each partner route's own throttle (Cielo's POST and PUT, e-SiTef's POST).
     expect(stage.Properties.MethodSettings).toEqual([
       {
         HttpMethod: '*',
@@ -320,6 +316,14 @@ describe('REST API', () => {
         ThrottlingRateLimit: 50,
         ThrottlingBurstLimit: 100,
       })),
+      {
+        HttpMethod: 'POST',
+        ResourcePath: '/~1carat~1authenticity~1{secret}',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: 50,
+        ThrottlingBurstLimit: 100,
+      },
     ]);
     const { DestinationArn, Format } = stage.Properties.AccessLogSetting;
     expect(resources[DestinationArn['Fn::GetAtt'][0]]!.Type).toBe('AWS::Logs::LogGroup');
@@ -373,7 +377,7 @@ describe('REST API', () => {
 });
 
 describe('schedules', () => {
-  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, with retries', () => {
+  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, the recharge reconciler every 2, with retries', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules).toEqual([
       {
@@ -421,6 +425,18 @@ describe('schedules', () => {
             Id: 'Target0',
             Arn: { 'Fn::GetAtt': [id(stateless.functions.cieloVerifySweep!), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+          },
+        ],
+      },
+      {
+        Description: 'Carat recharges left pending',
+        ScheduleExpression: 'rate(2 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.caratReconciler!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
           },
         ],
       },

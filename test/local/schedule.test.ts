@@ -184,6 +184,7 @@ describe('what EventBridge refuses', () => {
       nfceContingencySender: { kind: 'rate', expression: 'rate(5 minutes)', value: 5, unit: 'minute', periodMs: 300_000 },
       nfceInutilizacao: expect.objectContaining({ kind: 'cron', expression: 'cron(0 6 * * ? *)', minutes: [0], hours: [6] }),
       cieloVerifySweep: { kind: 'rate', expression: 'rate(5 minutes)', value: 5, unit: 'minute', periodMs: 300_000 },
+      caratReconciler: { kind: 'rate', expression: 'rate(2 minutes)', value: 2, unit: 'minute', periodMs: 120_000 },
     });
   });
 });

@@ -4,8 +4,16 @@ import { assertFragments, fragments, functions, tables } from '../../lib/manifes
 /** The aggregate of the capabilities' manifest fragments. */
 describe('manifest fragments', () => {
   it('merge into the one manifest both runtimes read', () => {
-    expect(Object.keys(fragments)).toEqual(['auth', 'payments', 'orders', 'nfce', 'operations', 'cielo']);
-    expect(Object.keys(tables).sort()).toEqual(['cieloOrders', 'integrations', 'invoices', 'numbering', 'orders', 'payments']);
+    expect(Object.keys(fragments)).toEqual(['auth', 'payments', 'orders', 'nfce', 'operations', 'cielo', 'carat']);
+    expect(Object.keys(tables).sort()).toEqual([
+      'cieloOrders',
+      'integrations',
+      'invoices',
+      'numbering',
+      'orders',
+      'payments',
+      'recharges',
+    ]);
     expect(Object.keys(functions).sort()).toEqual(
       Object.values(fragments)
         .flatMap((f) => Object.keys(f.functions))
