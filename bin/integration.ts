@@ -7,12 +7,13 @@
  *   npm run integration -- create --id <guid> --name "<store>" --table <IntegrationsTableName> --usage-plan <UsagePlanId>
  *   npm run integration -- revoke --token <token> (--local | --table <IntegrationsTableName>)
  *   npm run integration -- admin-create --name "<operator>" (--local | --table <IntegrationsTableName>)
- *   npm run integration -- partner-secret --id <guid> --partner <cielo|esitef|sicoob> (--local | --table …)
+ *   npm run integration -- partner-secret --id <guid> --partner <cielo|carat|sicoob> (--local | --table …)
  *   npm run integration -- partner-revoke --partner <name> --secret <secret> (--local | --table …)
  *   A1_PASSWORD=… npm run integration -- fiscal --id <guid> --emitter emitter.json --catalog catalog.json \
  *     --pfx a1.p12 [--receipt-columns 48] [--no-offline-contingency] (--local | --table <IntegrationsTableName>)
  *   CIELO_ACCESS_TOKEN=… npm run integration -- cielo --id <guid> --client-id <Client-Id> --merchant-id <Merchant-Id> \
  *     [--invoice-when-paid] [--table-rule '<regex with one group>'] (--local | --table <IntegrationsTableName>)
+ *   CARAT_MERCHANT_KEY=… npm run integration -- carat --id <guid> (--local | --aws)
  *
  * `admin-create` issues an operator's token for the admin routes (POS routes refuse it; `revoke`
  * revokes it like any token). `partner-secret` issues a secret a partner puts at the end of the
@@ -28,6 +29,9 @@
  * `cielo` stores the integration's Cielo LIO settings (`CIELO#<id>`: issue the NFC-e when Cielo
  * reports an order paid; how notes name a table) and its Order Manager credentials in Secrets
  * Manager (`checkout/cielo/<id>`); the access token comes from the environment, not the command line.
+ *
+ * `carat` stores the integration's e-SiTef merchant key (the store's `merchant_key` for mobile
+ * recharge) in Secrets Manager (`checkout/carat/<id>`), from the environment, not the command line.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -46,6 +50,8 @@ import { catalogSchema, emitterSchema } from '../functions/nfce/fiscal.ts';
 import { ibsCbsSettings, missingRateYears } from '../functions/nfce/ibs-cbs.ts';
 import { GUID } from '../functions/shared/validation.ts';
 import { envName, localName, secrets } from '../lib/manifest.ts';
+import { caratSecretSchema } from '../functions/carat/wiring.ts';
+import { provisionCarat } from '../lib/local/carat.ts';
 import { provisionCielo } from '../lib/local/cielo.ts';
 import { provisionFiscal } from '../lib/local/fiscal.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
@@ -68,6 +74,7 @@ const { positionals, values } = (() => {
         partner: { type: 'string' },
         secret: { type: 'string' },
         local: { type: 'boolean', default: false },
+        aws: { type: 'boolean', default: false },
         table: { type: 'string' },
         'usage-plan': { type: 'string' },
         emitter: { type: 'string' },
@@ -175,9 +182,11 @@ async function main(): Promise<void> {
     await storeFiscal();
   } else if (command === 'cielo') {
     await storeCielo();
+  } else if (command === 'carat') {
+    await storeCarat();
   } else {
     throw new Error(
-      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal|cielo … (see the comment at the top of bin/integration.ts)',
+      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal|cielo|carat … (see the comment at the top of bin/integration.ts)',
     );
   }
 }
@@ -237,6 +246,23 @@ async function storeCielo(): Promise<void> {
   console.log(
     `Cielo setup of ${id} stored: merchant ${credentials.merchantId}, invoiceWhenPaid ${settings.invoiceWhenPaid}; secret ${secretName}`,
   );
+}
+
+async function storeCarat(): Promise<void> {
+  const id = guid.parse(values.id);
+  const { merchantKey } = caratSecretSchema.parse(
+    { merchantKey: process.env.CARAT_MERCHANT_KEY },
+    { error: () => 'CARAT_MERCHANT_KEY must hold the store’s e-SiTef merchant key (1 to 80 characters)' },
+  );
+  if (values.local) {
+    provisionCarat(localTarget().env, { integrationHubServiceId: id, merchantKey });
+    console.log(`Carat merchant key of ${id} stored locally`);
+    return;
+  }
+  if (!values.aws) throw new Error('carat needs --local (the running npm start) or --aws (Secrets Manager)');
+  const secretName = `${secrets.carat.prefix}${id}`;
+  await putSecret(secretName, JSON.stringify({ merchantKey }), `Carat e-SiTef merchant key of integration ${id}`);
+  console.log(`Carat merchant key of ${id} stored: secret ${secretName}`);
 }
 
 async function storeFiscal(): Promise<void> {
