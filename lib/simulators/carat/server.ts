@@ -37,6 +37,8 @@ export interface CaratControl {
   setAuthenticityUrl(merchantKey: string, url: string): void;
   /** The next `times` (default 1) calls of `step` get `fault`. Faults queue per step in order. */
   failNext(step: CaratStep, fault: CaratFault, times?: number): void;
+  /** Drops every fault not yet taken (a test's leftovers must not reach the next one). */
+  clearFaults(): void;
   /** How begin delivers the authenticity POST (default: 'during', once). */
   authenticityMode(mode: AuthenticityMode): void;
   /** Every authenticity POST made, in the order their answers (or failures) came. */
@@ -194,6 +196,9 @@ export async function startCaratSimulator(options: CaratSimulatorOptions = {}): 
       if (fault.kind === 'deny' && step !== 'do') throw new Error(`a deny fault is for 'do' only, not '${step}'`);
       if (!Number.isInteger(times) || times < 0) throw new Error(`times must be an integer ≥ 0, not ${times}`);
       for (let count = 0; count < times; count++) faults[step].push({ ...fault });
+    },
+    clearFaults() {
+      for (const queued of Object.values(faults)) queued.length = 0;
     },
     authenticityMode: (mode) => authenticity.setMode(mode),
     authenticityPosts: () => authenticity.posts(),
