@@ -383,3 +383,77 @@ describe('npm start with SEFAZ unreachable, then back', () => {
     await until('npm start exits', () => up.exitCode !== undefined, 10_000);
   }, 90_000);
 });
+
+describe('npm start with Carat e-SiTef', () => {
+  it('a recharge runs begin → dealers → branches → recharge → confirm and ends CON; one the store left in PPC is undone by npm run job -- caratReconciler', async () => {
+    const localDir = mkdtempSync(join(tmpdir(), 'checkout-npm-start-'));
+    tempDirs.push(localDir);
+    const run = npmStart(localDir, await freeFixedPort());
+    await until('the backend says it is running', () => run.output.includes('Checkout backend running locally.'), 25_000);
+    run.tree = processTree(run.npm.pid!);
+    expect(run.output).toMatch(/Carat {8}http:\/\/127\.0\.0\.1:\d+\/e-sitef \(e-SiTef recharge simulator/);
+    const demo = JSON.parse(readFileSync(join(localDir, 'demo.json'), 'utf8')) as {
+      baseUrl: string;
+      integrations: { token: string }[];
+      carat: { apiUrl: string; authenticityUrl: string };
+    };
+    expect(demo.carat.authenticityUrl).toMatch(new RegExp(`^${demo.baseUrl}/carat/authenticity/[A-Za-z0-9_-]{20,}$`));
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${demo.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${demo.integrations[0]!.token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const begin = async () => {
+      const started = await call('POST', '/recharges', {});
+      expect(started).toMatchObject({ status: 201, body: { status: 'NOV' } });
+      return started.body.rechargeId as string;
+    };
+
+    const id = await begin();
+    expect((await call('GET', `/recharges/${id}/dealers`)).body.dealers[0]).toEqual({ dealer: '1', name: 'Vivo' });
+    expect((await call('GET', `/recharges/${id}/branches?ddd=11&dealer=1`)).status).toBe(200);
+    expect((await call('PUT', `/recharges/${id}`, { dealer: '1', ddd: '11', phone: '987654321', amount: 15 })).body.status).toBe(
+      'PPC',
+    );
+    const confirmed = await call('POST', `/recharges/${id}/confirmation`, { confirm: true });
+    expect(confirmed).toMatchObject({ status: 200, body: { status: 'CON', decision: { confirm: true, by: 'store' } } });
+    expect(confirmed.body.receipts.customer).toContain('4321');
+
+    // The store crashes after the recharge: nobody confirms.
+    const left = await begin();
+    expect(
+      (await call('PUT', `/recharges/${left}`, { dealer: '4', ddd: '21', phone: '991234567', amountKey: '1' })).body.status,
+    ).toBe('PPC');
+    const job = spawn('npm', ['run', '-s', 'job', '--', 'caratReconciler'], {
+      cwd: projectRoot,
+      // Its last change a moment ago: the reconciler takes it at once instead of after 60 s.
+      env: { ...process.env, LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT', CARAT_RECONCILE_AFTER_SECONDS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    job.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await new Promise((resolve) => job.once('exit', resolve))).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      checked: 1,
+      confirmed: 0,
+      undone: 1,
+      notApplied: 0,
+      final: 0,
+      skipped: 0,
+      unsettled: [],
+      contradicted: [],
+      pending: 0,
+      oldestPendingSeconds: 0,
+    });
+    expect((await call('GET', `/recharges/${left}`)).body).toMatchObject({
+      status: 'PPN',
+      expectedStep: 'none',
+      decision: { confirm: false, by: 'reconciler' },
+    });
+    run.npm.kill('SIGTERM');
+    await until('npm start exits', () => run.exitCode !== undefined, 10_000);
+  }, 90_000);
+});
