@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CieloConfig } from '../../functions/cielo/config.ts';
+import { caratSecretSchema } from '../../functions/carat/wiring.ts';
 import { localSecretFile, secretStore } from '../../functions/shared/secrets.ts';
 import { envName, secrets } from '../../lib/manifest.ts';
 import { projectRoot } from '../../lib/local/invoke.ts';
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !(key in stack.env) && !key.startsWith('CIELO_')),
+    Object.entries(process.env).filter(([key]) => !(key in stack.env) && !key.startsWith('CIELO_') && !key.startsWith('CARAT_')),
   );
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/integration.ts', ...args], {
     cwd: projectRoot,
@@ -106,5 +107,31 @@ describe('npm run integration -- cielo', () => {
     );
     const noId = await cli(['cielo', '--client-id', 'c', '--merchant-id', 'm', '--local'], { CIELO_ACCESS_TOKEN: 't' });
     expect(noId).toEqual({ code: 1, stdout: '', stderr: 'integration: ✖ --id is required\n' });
+  }, 30_000);
+});
+
+describe('npm run integration -- carat', () => {
+  it('stores the merchant key secret the recharge functions read', async () => {
+    const run = await cli(['carat', '--id', ID, '--local'], { CARAT_MERCHANT_KEY: 'merchant-key-9' });
+    expect(run).toEqual({ code: 0, stdout: `Carat merchant key of ${ID} stored locally\n`, stderr: '' });
+    const file = localSecretFile(join(dir, 'secrets'), `${secrets.carat.prefix}${ID}`);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ merchantKey: 'merchant-key-9' });
+    // What the recharge functions read (functions/carat/wiring.ts).
+    expect(caratSecretSchema.parse(JSON.parse(readFileSync(file, 'utf8')))).toEqual({ merchantKey: 'merchant-key-9' });
+  }, 30_000);
+
+  it('refuses in one line: no key, a key too long, neither --local nor --aws', async () => {
+    expect(await cli(['carat', '--id', ID, '--local'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'integration: ✖ CARAT_MERCHANT_KEY must hold the store’s e-SiTef merchant key (1 to 80 characters);   → at merchantKey\n',
+    });
+    expect((await cli(['carat', '--id', ID, '--local'], { CARAT_MERCHANT_KEY: 'k'.repeat(81) })).code).toBe(1);
+    expect(await cli(['carat', '--id', ID], { CARAT_MERCHANT_KEY: 'k' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'integration: carat needs --local (the running npm start) or --aws (Secrets Manager)\n',
+    });
   }, 30_000);
 });
