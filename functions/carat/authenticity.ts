@@ -19,10 +19,10 @@ const NIT = /^[A-Za-z0-9]{64}$/;
 
 const formSchema = z.object({
   nit: z.string({ error: 'is required' }).regex(NIT, { message: 'must be the 64 letters and digits of a NIT' }),
-  merchantusn: z
+  merchantUSN: z
     .string({ error: 'is required' })
     .regex(/^\d{1,15}$/, { message: 'must be the merchant_usn our begin sent (digits)' }),
-  orderid: z.string().optional(),
+  orderId: z.string().optional(),
 });
 
 /**
@@ -30,12 +30,17 @@ const formSchema = z.object({
  * value is never quoted: it may be a NIT).
  */
 export function readAuthenticityForm(body: string): { nit: string; merchantUsn: string; orderId?: string } {
-  const fields: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(body)) fields[name.toLowerCase()] ??= value;
-  const parsed = formSchema.safeParse(fields);
+  const fields = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(body))
+    if (!fields.has(name.toLowerCase())) fields.set(name.toLowerCase(), value);
+  const parsed = formSchema.safeParse({
+    nit: fields.get('nit'),
+    merchantUSN: fields.get('merchantusn'),
+    orderId: fields.get('orderid'),
+  });
   if (!parsed.success) throw new ClientError(400, fieldErrors(parsed.error, 'form'));
-  const { nit, merchantusn, orderid } = parsed.data;
-  return { nit, merchantUsn: merchantusn, ...(orderid ? { orderId: orderid } : {}) };
+  const { nit, merchantUSN, orderId } = parsed.data;
+  return { nit, merchantUsn: merchantUSN, ...(orderId ? { orderId } : {}) };
 }
 
 /**

@@ -17,8 +17,17 @@ import type { AmountRange, EsitefStep, ResultCode } from './recharge.ts';
 /** The base URL of e-SiTef's production environment (§0); homologation: esitef-homologacao. */
 export const ESITEF_PRODUCTION_URL = 'https://esitef-ec.softwareexpress.com.br/e-sitef';
 
-/** A value e-SiTef sends as a string (documented) or a number (seen in other Carat APIs). */
-const text = z.union([z.string(), z.number()]).transform(String);
+/**
+ * A value e-SiTef sends as a string (documented) or a number (seen in other Carat APIs), cut to a
+ * bound: what it says is kept on the recharge, whose record must stay far below DynamoDB's 400 KB.
+ */
+const bounded = (max: number) => z.union([z.string(), z.number()]).transform((value) => String(value).slice(0, max));
+const text = bounded(300);
+/** Receipts are whole texts, for printing. */
+const receiptText = bounded(8000);
+/** Lists kept on the recharge: more carriers or values than any store shows are dropped. */
+const MAX_DEALERS = 50;
+const MAX_RANGES = 40;
 const digits = text.pipe(
   z
     .string()
@@ -140,7 +149,7 @@ const doAnswer = z.object({
 const confirmAnswer = z.object({
   confirm_recharge_response: z.object({ status: text.optional(), esitef: esitefResult, payment: paymentStatus }),
 });
-const receipt = z.object({ receipt: text.optional() }).optional();
+const receipt = z.object({ receipt: receiptText.optional() }).optional();
 const statusAnswer = z.object({
   get_status_recharge_response: z.object({
     status: text.optional(),
@@ -227,7 +236,9 @@ export function esitefApi(baseUrl: string, options: EsitefClientOptions): Esitef
       return {
         ...answer('dealers', reply.httpStatus, r),
         // §2.3: listed "001", called "1".
-        dealers: (r.dealers ?? []).map((d) => ({ code: String(Number(d.code)), name: d.name })),
+        dealers: (r.dealers ?? [])
+          .slice(0, MAX_DEALERS)
+          .map((d) => ({ code: String(Number(d.code)), name: d.name.slice(0, 60) })),
       };
     },
     async branches(nit, ddd, dealer) {
@@ -252,7 +263,7 @@ export function esitefApi(baseUrl: string, options: EsitefClientOptions): Esitef
       );
       return {
         ...answer('branches', reply.httpStatus, r),
-        ranges: ranges.filter((range) => range.minCentavos <= range.maxCentavos),
+        ranges: ranges.filter((range) => range.minCentavos <= range.maxCentavos).slice(0, MAX_RANGES),
       };
     },
     async doRecharge(nit, request) {

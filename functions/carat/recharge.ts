@@ -166,7 +166,7 @@ const STEP_TEXT: Record<ExpectedStep, string> = {
   authenticity: 'wait for e-SiTef’s authenticity POST with the NIT (GET /recharges/{id} shows when it arrived)',
   recharge: 'PUT /recharges/{id} with the recharge (GET …/dealers and …/branches first)',
   confirmation: 'POST /recharges/{id}/confirmation',
-  reconciliation: 'none: the reconciler settles what e-SiTef has not answered (GET /recharges/{id})',
+  reconciliation: 'none now: e-SiTef’s answer to the last call is awaited, or the reconciler settles it (GET /recharges/{id})',
   none: 'none: the recharge is finished',
 };
 
@@ -196,9 +196,17 @@ export const BRAZILIAN_DDDS: ReadonlySet<string> = new Set(
 /** Every Brazilian mobile number has had 9 digits starting with 9 since Anatel's change of 2016. */
 export const MOBILE_NUMBER = /^9\d{8}$/;
 
-/** True for 13–19 digits that pass Luhn's check: a card number (PAN), which must never reach us. */
-export function looksLikeCardNumber(text: string): boolean {
-  const digits = text.replace(/[\s-]/g, '');
+/**
+ * True when the text holds a card number (PAN), which must never reach us: 13–19 digits passing
+ * Luhn's check, written together (`4111111111111111`, inside track data `…=2512…` or
+ * `…:123:1228`) or split by anything but letters (`4111.1111.1111.1111`, `4111_1111 1111-1111`).
+ */
+export function containsCardNumber(text: string): boolean {
+  const candidates = [...(text.match(/\d+/g) ?? []), ...text.split(/[A-Za-z]+/).map((part) => part.replace(/\D/g, ''))];
+  return candidates.some(passesLuhn);
+}
+
+function passesLuhn(digits: string): boolean {
   if (!/^\d{13,19}$/.test(digits)) return false;
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {

@@ -40,7 +40,7 @@ export interface RechargeDeps {
 /** Steps kept on a recharge: beyond this, the oldest reads (dealers, branches, status) make room. */
 const MAX_STEPS = 60;
 /** Branch data kept per recharge (by DDD and carrier). */
-const MAX_BRANCHES = 8;
+const MAX_BRANCHES = 4;
 /** A do or confirm still waiting for its answer this long is taken as lost (beyond any client timeout). */
 export const IN_FLIGHT_LOST_AFTER_MS = 60_000;
 
@@ -59,7 +59,7 @@ export async function startRecharge(
       const existing = await deps.recharges.get(integration, existingId);
       if (!existing)
         rechargeId = existingId; // a start that crashed before its record: finish it
-      else if (!neverBegun(existing, deps.now())) return { created: false, recharge: existing };
+      else if (!restartable(existing, deps.now())) return { created: false, recharge: existing };
       else replacing = existingId;
     }
     const owner = await deps.recharges.pointOrder(integration, input.orderId, rechargeId, replacing);
@@ -104,7 +104,7 @@ export async function startRecharge(
       {
         key: 'esitef.begin',
         message: error.sent
-          ? `${error.message}; recharge ${rechargeId} has no NIT yet: GET /recharges/${rechargeId} shows whether e-SiTef’s authenticity POST brings it, or start a new recharge`
+          ? `${error.message}; recharge ${rechargeId} has no NIT yet: GET /recharges/${rechargeId} shows whether e-SiTef’s authenticity POST brings it, or POST /recharges again (the same orderId starts anew)`
           : `${error.message}; nothing was begun: repeat the request`,
       },
     ]);
@@ -134,13 +134,19 @@ export async function startRecharge(
 const NIT_GIVEN_UP_AFTER_MS = 2 * 60_000;
 
 /**
- * A recharge e-SiTef never began (refused, never reached, or its NIT never came): its orderId may
- * start again.
+ * A recharge that can no longer move money and never did: no recharge sent, and e-SiTef refused
+ * or lost its begin, its NIT never came, or the NIT is dead (INV, EXP: expired unused). Its
+ * orderId may start a new one.
  */
-function neverBegun(recharge: Recharge, now: Date): boolean {
-  if (recharge.nit) return false;
-  if (recharge.status === 'INV') return true;
-  return recharge.status === 'BEGIN' && now.getTime() - Date.parse(recharge.createdAt) >= NIT_GIVEN_UP_AFTER_MS;
+function restartable(recharge: Recharge, now: Date): boolean {
+  if (recharge.choice) return false;
+  if (recharge.status === 'INV' || recharge.status === 'EXP') return true;
+  if (recharge.status !== 'BEGIN' || recharge.nit) return false;
+  const begin = recharge.steps.find((step) => step.step === 'begin');
+  return (
+    (begin !== undefined && begin.outcome !== 'answered') ||
+    now.getTime() - Date.parse(recharge.createdAt) >= NIT_GIVEN_UP_AFTER_MS
+  );
 }
 
 /** The carriers e-SiTef offers (NOV only), by unpadded code. */
@@ -149,11 +155,35 @@ export async function listDealers(deps: RechargeDeps, integration: string, recha
   const answer = await ask(deps, recharge, () => api.dealers(recharge.nit!));
   await record(deps, integration, rechargeId, (r) => {
     r.steps = withStep(r.steps, answeredStep(deps, answer));
-    if (answer.status && r.status === 'NOV' && !answer.ok) r.status = answer.status as Recharge['status'];
+    deadNit(r, answer);
     if (answer.ok) r.dealers = Object.fromEntries(answer.dealers.map((d) => [d.code, d.name]));
   });
   refuseUnlessOk(answer);
   return answer.dealers;
+}
+
+/**
+ * The NIT died at e-SiTef (expired, or a transaction e-SiTef does not know: 404) while nothing was
+ * recharged: the recharge takes that status (INV for unknown), so its orderId may start again.
+ */
+function deadNit(recharge: Recharge, answer: EsitefAnswer): void {
+  if (answer.ok || recharge.status !== 'NOV' || recharge.choice) return;
+  if (answer.status && answer.status !== 'NOV') recharge.status = answer.status as Recharge['status'];
+  else if (answer.httpStatus === 404) recharge.status = 'INV';
+}
+
+/** Throws the store's 400 unless e-SiTef offers `dealer` (its carriers listed now when the store has not asked yet). */
+async function assertDealer(deps: RechargeDeps, recharge: Recharge, dealer: string): Promise<void> {
+  const dealers =
+    recharge.dealers ??
+    Object.fromEntries(
+      (await listDealers(deps, recharge.integrationHubServiceId, recharge.rechargeId)).map((d) => [d.code, d.name]),
+    );
+  if (dealers[dealer]) return;
+  const offered = Object.entries(dealers).map(([code, name]) => `${code} (${name})`);
+  throw new ClientError(400, [
+    { key: 'dealer', message: `dealer ${dealer} is not one of e-SiTef’s carriers: ${offered.join(', ')}` },
+  ]);
 }
 
 /** A carrier's values for a DDD (NOV only); kept on the recharge for the PUT's checks. */
@@ -164,6 +194,7 @@ export async function listBranches(
   query: { ddd: string; dealer: string },
 ): Promise<AmountRange[]> {
   const { recharge, api } = await loadForStep(deps, integration, rechargeId, 'recharge');
+  await assertDealer(deps, recharge, query.dealer);
   return branchesOf(deps, api, recharge, query);
 }
 
@@ -171,7 +202,7 @@ async function branchesOf(deps: RechargeDeps, api: EsitefApi, recharge: Recharge
   const answer = await ask(deps, recharge, () => api.branches(recharge.nit!, query.ddd, query.dealer));
   await record(deps, recharge.integrationHubServiceId, recharge.rechargeId, (r) => {
     r.steps = withStep(r.steps, answeredStep(deps, answer));
-    if (answer.status && r.status === 'NOV' && !answer.ok) r.status = answer.status as Recharge['status'];
+    deadNit(r, answer);
     if (answer.ok) {
       const kept = Object.entries(r.branches ?? {}).filter(([key]) => key !== `${query.ddd}:${query.dealer}`);
       r.branches = Object.fromEntries([...kept.slice(-(MAX_BRANCHES - 1)), [`${query.ddd}:${query.dealer}`, answer.ranges]]);
@@ -200,12 +231,7 @@ export async function doRecharge(deps: RechargeDeps, integration: string, rechar
   const loaded = await loadForStep(deps, integration, rechargeId, 'recharge');
   const { api } = loaded;
   let { recharge } = loaded;
-  if (recharge.dealers && !recharge.dealers[request.dealer]) {
-    const offered = Object.entries(recharge.dealers).map(([code, name]) => `${code} (${name})`);
-    throw new ClientError(400, [
-      { key: 'dealer', message: `body.dealer ${request.dealer} is not one of e-SiTef’s carriers: ${offered.join(', ')}` },
-    ]);
-  }
+  await assertDealer(deps, recharge, request.dealer);
   const ranges =
     recharge.branches?.[`${request.ddd}:${request.dealer}`] ??
     (await branchesOf(deps, api, recharge, { ddd: request.ddd, dealer: request.dealer }));
@@ -255,11 +281,18 @@ export async function doRecharge(deps: RechargeDeps, integration: string, rechar
   }
   recharge = await applyAnswer(deps, integration, rechargeId, answer, since);
   if (answer.httpStatus >= 500) throw unknownOutcome('do', rechargeId, `e-SiTef answered HTTP ${answer.httpStatus}`, true, 500);
-  if (!answer.ok)
+  if (!answer.ok || FINAL_STATUSES.has(recharge.status))
     throw new ClientError(422, [
       {
         key: 'esitef.do',
         message: `e-SiTef ${answer.status === 'NEG' ? 'denied' : 'refused'} the recharge: ${codeText(answer)}; the recharge is ${recharge.status} (${describeStatus(recharge.status)})`,
+      },
+    ]);
+  if (recharge.status !== 'PPC')
+    throw new PartnerFailure(502, [
+      {
+        key: 'esitef.do',
+        message: `e-SiTef took the recharge but has it as ${recharge.status} (${describeStatus(recharge.status)}), not pending confirmation; the reconciler settles it (GET /recharges/${rechargeId})`,
       },
     ]);
   return recharge;
@@ -300,12 +333,28 @@ export async function decideRecharge(deps: RechargeDeps, integration: string, re
         message: `e-SiTef has recharge ${rechargeId} as NOV: the recharge was not made, so there is nothing to ${confirm ? 'confirm' : 'undo'}; expected step: ${expectedStepText(settled)}`,
       },
     ]);
+  const verb = confirm ? 'confirm' : 'undo';
   if (!FINAL_STATUSES.has(settled.status) || settled.inFlight) {
     const why = settled.settleProblem ?? `e-SiTef has it as ${settled.status}`;
-    throw new PartnerFailure(504, [
+    // 504 only when e-SiTef's answer is missing; a refusal is e-SiTef's own failure (502).
+    const refused = !settled.inFlight && settled.settleProblem?.startsWith('e-SiTef refused');
+    throw new PartnerFailure(refused ? 502 : 504, [
       {
         key: 'esitef.confirm',
-        message: `the decision to ${confirm ? 'confirm' : 'undo'} is recorded but not yet applied (${why}); the reconciler applies it (GET /recharges/${rechargeId})`,
+        message: `the decision to ${verb} is recorded but not yet applied (${why}); the reconciler applies it (GET /recharges/${rechargeId})`,
+      },
+    ]);
+  }
+  if (settled.status !== (confirm ? 'CON' : 'PPN')) {
+    const refusal = [...settled.steps].reverse().find((step) => step.step === 'confirm' && step.outcome === 'answered');
+    const said =
+      refusal?.esitef && refusal.esitef.code !== '0'
+        ? `e-SiTef refused to ${verb}: code ${refusal.esitef.code}: ${refusal.esitef.message}; `
+        : '';
+    throw new ClientError(422, [
+      {
+        key: 'esitef.confirm',
+        message: `${said}the recharge is ${settled.status} (${describeStatus(settled.status)}) at e-SiTef: it was not ${confirm ? 'confirmed' : 'undone'}`,
       },
     ]);
   }
@@ -358,13 +407,16 @@ export async function settle(
       if (answer.receipts.customer || answer.receipts.merchant) r.receipts = { ...r.receipts, ...answer.receipts };
       if (!answer.ok || !answer.status) return;
       r.status = answer.status as Recharge['status'];
+      if (FINAL_STATUSES.has(r.status)) delete r.settleProblem;
       // What e-SiTef holds now answers every call that was lost: NOV means the do never applied.
       if (r.status === 'PPC' && r.inFlight?.step === 'do') delete r.inFlight;
       if (r.status === 'NOV' || FINAL_STATUSES.has(r.status)) delete r.inFlight;
       if (r.status === 'NOV') delete r.decision;
     });
     if (!answer.ok || !answer.status) return problem(`e-SiTef refused the status query: ${codeText(answer)}`);
-    if (recharge.status === 'NOV') return recharge;
+    if (recharge.status === 'NOV' || FINAL_STATUSES.has(recharge.status)) return recharge;
+    if (recharge.status !== 'PPC')
+      return problem(`e-SiTef has it as ${recharge.status} (${describeStatus(recharge.status)}); asked again on the next run`);
   }
   if (recharge.status !== 'PPC' || (recharge.inFlight && !options.query)) return recharge;
   if (!recharge.decision && !options.undoWithoutDecision) return recharge;
@@ -389,9 +441,10 @@ export async function settle(
     return problem(error.message);
   }
   recharge = await applyAnswer(deps, integration, id, answer, since);
-  if (!answer.ok) return problem(`e-SiTef refused to ${confirm ? 'confirm' : 'undo'}: ${codeText(answer)}`);
-  if (!FINAL_STATUSES.has(recharge.status))
-    return problem(`e-SiTef answered the ${confirm ? 'confirmation' : 'undo'} with ${recharge.status}`);
+  const ended = FINAL_STATUSES.has(recharge.status) && !recharge.inFlight;
+  // A refusal of a recharge e-SiTef has already ended settles it too: nothing to retry.
+  if (!answer.ok) return ended ? recharge : problem(`e-SiTef refused to ${confirm ? 'confirm' : 'undo'}: ${codeText(answer)}`);
+  if (!ended) return problem(`e-SiTef answered the ${confirm ? 'confirmation' : 'undo'} with ${recharge.status}`);
   // The receipts come with the status query (spec §2.6); without them the recharge is still settled.
   try {
     const status = await api.status(recharge.nit!);
@@ -512,12 +565,15 @@ async function ask<T extends EsitefAnswer>(deps: RechargeDeps, recharge: Recharg
 
 function refuseUnlessOk(answer: EsitefAnswer): void {
   if (answer.ok) return;
-  const expired = answer.status && answer.status !== 'NOV';
+  if ((answer.status && answer.status !== 'NOV') || answer.httpStatus === 404)
+    throw new ClientError(409, [
+      {
+        key: 'step',
+        message: `e-SiTef refused ${answer.step}: ${codeText(answer)}; the recharge is ${answer.status ? `${answer.status} (${describeStatus(answer.status)})` : 'unknown to e-SiTef'}: nothing was recharged; POST /recharges starts a new one (the same orderId too)`,
+      },
+    ]);
   throw new PartnerFailure(502, [
-    {
-      key: `esitef.${answer.step}`,
-      message: `e-SiTef refused ${answer.step}: ${codeText(answer)}${expired ? `; the recharge is ${answer.status} (${describeStatus(answer.status!)}): start a new one` : ''}`,
-    },
+    { key: `esitef.${answer.step}`, message: `e-SiTef refused ${answer.step}: ${codeText(answer)}` },
   ]);
 }
 

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { ClientError, type FieldError } from '../shared/http.ts';
 import { toCentavos } from '../shared/money.ts';
 import { fieldErrors, guid, reais } from '../shared/validation.ts';
-import { BRAZILIAN_DDDS, looksLikeCardNumber, MOBILE_NUMBER } from './recharge.ts';
+import { BRAZILIAN_DDDS, containsCardNumber, MOBILE_NUMBER } from './recharge.ts';
 import type { RechargeRequest } from './recharges.ts';
 
 /**
@@ -14,7 +14,9 @@ import type { RechargeRequest } from './recharges.ts';
 
 /** A string or a whole number, as text. */
 const textOrNumber = z
-  .union([z.string(), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+  .union([z.string(), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)], {
+    error: 'must be a string or a whole number',
+  })
   .transform((v) => String(v).trim());
 
 /** A carrier's code, padded ("001") or not: unpadded, as e-SiTef's later calls take it (spec §2.3). */
@@ -41,12 +43,10 @@ const amountKey = textOrNumber.pipe(
 );
 
 /** e-SiTef's card token (the store tokenizes the card with e-SiTef; a card number never reaches us). */
-const cardToken = z
-  .string()
-  .regex(/^[A-Za-z0-9+/=_.:-]{16,512}$/, {
-    message: 'must be the card token e-SiTef issued (16 to 512 letters, digits or +/=_.:-)',
-  })
-  .refine((token) => !looksLikeCardNumber(token), { message: 'is a card number, not a token: tokenize the card with e-SiTef' });
+const cardToken = z.string().regex(/^[A-Za-z0-9+/=_.:-]{16,512}$/, {
+  message: 'must be the card token e-SiTef issued (16 to 512 letters, digits or +/=_.:-)',
+});
+// (A card number written as the token is refused by cardDataErrors, with its own message.)
 
 const paymentSchema = z.strictObject({
   cardToken,
@@ -79,7 +79,7 @@ export const rechargeBodySchema = z
     payment: paymentSchema.optional(),
   })
   .refine((body) => body.amount !== undefined || body.amountKey !== undefined, {
-    message: 'body.amount (in reais) or body.amountKey is required',
+    message: 'or body.amountKey is required (amount in reais)',
     path: ['amount'],
   });
 
@@ -100,10 +100,10 @@ export function cardDataErrors(body: unknown): FieldError[] {
   const errors: FieldError[] = [];
   const walk = (value: unknown, path: string[], depth: number) => {
     if (depth > 4 || errors.length >= 10) return;
-    if ((typeof value === 'string' || typeof value === 'number') && looksLikeCardNumber(String(value)))
+    if ((typeof value === 'string' || typeof value === 'number') && containsCardNumber(String(value)))
       errors.push({
-        key: path.join('.'),
-        message: `body.${path.join('.')} holds a card number: send only payment.cardToken, e-SiTef’s token`,
+        key: path.join('.') || 'body',
+        message: `${['body', ...path].join('.')} holds a card number: send only payment.cardToken, e-SiTef’s token`,
       });
     if (value === null || typeof value !== 'object') return;
     for (const [name, inner] of Object.entries(value)) {

@@ -1,8 +1,12 @@
 /** Money inside the code is integer centavos; reais (JSON numbers) only at the edges. */
 
-/** True when a reais amount is a whole number of centavos (tolerating binary float noise). */
+/**
+ * True when a reais amount is a whole number of centavos: the shortest decimal that reads back as
+ * this number — what the JSON said — has at most 2 decimals (`15.1`, `0.29`; not `10.0000000001`),
+ * or it is dust below a millionth of a centavo (`5e-324`), which is 0.
+ */
 export function isWholeCentavos(reais: number): boolean {
-  return Math.abs(reais * 100 - Math.round(reais * 100)) < 1e-6;
+  return /^-?\d+(\.\d{1,2})?$/.test(String(reais)) || Math.abs(reais * 100) < 1e-6;
 }
 
 export function toCentavos(reais: number): number {

@@ -43,7 +43,9 @@ export function fieldErrors(error: z.ZodError, where: string): FieldError[] {
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  const missing = issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value');
+  const missing =
+    issue.input === undefined &&
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union');
   if (missing) return 'is required';
   switch (issue.code) {
     case 'invalid_type':
@@ -62,6 +64,9 @@ function describe(issue: z.core.$ZodIssue): string {
     case 'invalid_format':
     case 'custom':
       return issue.message;
+    case 'invalid_union':
+      // A union given its own message says it; zod's default one is generic.
+      return issue.message === 'Invalid input' ? `is invalid (${issue.message})` : issue.message;
     default:
       return `is invalid (${issue.message})`;
   }

@@ -489,3 +489,123 @@ describe('outcomes lost in transit, settled by the reconciler', () => {
     expect(report).toMatchObject({ undone: 1, contradicted: [{ rechargeId: id, status: 'PPN', decision: 'confirm' }] });
   });
 });
+
+describe('answers that must not read as success', () => {
+  it('a confirmation e-SiTef refuses because it already undid the recharge: 422 with its code, not a 200', async () => {
+    const id = await pendingConfirmation();
+    stack.carat.control.setStatus((await transactionOf(id)).nit, 'PPN');
+    const refused = await post(stack, `/recharges/${id}/confirmation`, { confirm: true }, token);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      {
+        key: 'esitef.confirm',
+        message: expect.stringMatching(
+          /^e-SiTef refused to confirm: code \d+: .+; the recharge is PPN \(undone \(pending, not confirmed\)\) at e-SiTef: it was not confirmed$/,
+        ),
+      },
+    ]);
+    expect((await get(`/recharges/${id}`)).body).toMatchObject({ status: 'PPN', expectedStep: 'none', settlement: null });
+  });
+
+  it('a confirm e-SiTef refuses outright is a 502 (not "unknown"); the reconciler applies the decision later', async () => {
+    const id = await pendingConfirmation();
+    stack.carat.control.failNext('confirm', { kind: 'esitef', code: '99', message: 'Erro qualquer' });
+    const refused = await post(stack, `/recharges/${id}/confirmation`, { confirm: true }, token);
+    expect(refused.status).toBe(502);
+    expect(refused.body.errors[0].message).toBe(
+      `the decision to confirm is recorded but not yet applied (e-SiTef refused to confirm: code 99: Erro qualquer); the reconciler applies it (GET /recharges/${id})`,
+    );
+    expect(await reconcile()).toMatchObject({ confirmed: 1, unsettled: [] });
+  });
+
+  it('a do e-SiTef accepts but leaves NEG is a 422; one it leaves ERR is a 502 for the reconciler', async () => {
+    const denied = await begun();
+    stack.carat.control.failNext('do', {
+      kind: 'body',
+      body: JSON.stringify({ do_recharge_response: { status: 'NEG', esitef: { code: '0', message: 'OK' } } }),
+    });
+    const neg = await put(`/recharges/${denied}`, { dealer: '1', ddd: '11', phone: '987654321', amount: 15 });
+    expect(neg.status).toBe(422);
+    expect(neg.body.errors[0]).toMatchObject({ key: 'esitef.do' });
+    const erred = await begun();
+    stack.carat.control.failNext('do', {
+      kind: 'body',
+      body: JSON.stringify({ do_recharge_response: { status: 'ERR', esitef: { code: '0', message: 'OK' } } }),
+    });
+    const err = await put(`/recharges/${erred}`, { dealer: '1', ddd: '11', phone: '987654321', amount: 15 });
+    expect(err.status).toBe(502);
+    expect(err.body.errors[0].message).toContain('has it as ERR');
+    // The simulator never applied it: e-SiTef has it as NOV, so the reconciler finds it not made.
+    expect(await reconcile()).toMatchObject({ notApplied: 1, unsettled: [] });
+  });
+
+  it('an e-SiTef message of 450 KB is cut, never a 500', async () => {
+    const id = await begun();
+    const message = 'x'.repeat(450_000);
+    stack.carat.control.failNext('dealers', {
+      kind: 'body',
+      body: JSON.stringify({ list_dealers_response: { esitef: { code: '5', message } } }),
+    });
+    const answer = await get(`/recharges/${id}/dealers`);
+    expect(answer.status).toBe(502);
+    expect(answer.body.errors[0].message).toBe(`e-SiTef refused dealers: code 5: ${'x'.repeat(300)}`);
+    expect((await get(`/recharges/${id}/dealers`)).status).toBe(200);
+  });
+});
+
+describe('the review’s inputs', () => {
+  it('card numbers behind separators or in track data are refused wherever they are, orderId included', async () => {
+    const id = await begun();
+    const body = (payment: Record<string, unknown>) => ({ dealer: '1', ddd: '11', phone: '987654321', amount: 15, payment });
+    for (const cardToken of [
+      '4111.1111.1111.1111',
+      '4111111111111111=25121010000000000000',
+      '5555555555554444:123:1228',
+      '4111111111111111/123',
+    ]) {
+      const refused = await put(`/recharges/${id}`, body({ cardToken }));
+      expect(refused.status, cardToken).toBe(400);
+      expect(refused.body.errors.map((e: { key: string }) => e.key)).toEqual(['payment.cardToken']);
+    }
+    expect(
+      (await put(`/recharges/${id}`, body({ cardToken: CARD_TOKEN, customerId: '4111.1111.1111.1111' }))).body.errors[0].key,
+    ).toBe('payment.customerId');
+    const order = await post(stack, '/recharges', { orderId: '4111_1111_1111_1111' }, token);
+    expect(order).toMatchObject({ status: 400, body: { errors: [{ key: 'orderId' }] } });
+    expect((await transactionOf(id)).doCalls).toBe(0);
+  });
+
+  it('a dealer e-SiTef does not offer is the store’s 400, listed or not; more than 2 decimals are refused', async () => {
+    const id = await begun();
+    const put999 = await put(`/recharges/${id}`, { dealer: '999', ddd: '11', phone: '987654321', amount: 15 });
+    expect(put999.status).toBe(400);
+    expect(put999.body.errors[0]).toEqual({
+      key: 'dealer',
+      message: 'dealer 999 is not one of e-SiTef’s carriers: 1 (Vivo), 2 (Claro), 3 (Oi), 4 (Tim)',
+    });
+    expect((await get(`/recharges/${id}/branches?ddd=11&dealer=5`)).body.errors[0].key).toBe('dealer');
+    const dust = await put(`/recharges/${id}`, { dealer: '2', ddd: '11', phone: '987654321', amount: 10.0000000001 });
+    expect(dust.body.errors).toEqual([
+      { key: 'amount', message: 'body.amount must be an amount in reais with at most 2 decimal places (whole centavos)' },
+    ]);
+    const none = await put(`/recharges/${id}`, { dealer: '2', ddd: '11', phone: '987654321' });
+    expect(none.body.errors).toEqual([{ key: 'amount', message: 'body.amount or body.amountKey is required (amount in reais)' }]);
+    const missing = await get(`/recharges/${id}/branches?ddd=11`);
+    expect(missing.body.errors).toEqual([{ key: 'dealer', message: 'query.dealer is required' }]);
+  });
+
+  it('an orderId whose NIT expired unused starts again; POST /recharges takes no body at all', async () => {
+    const started = await post(stack, '/recharges', { orderId: 'pedido-exp' }, token);
+    stack.carat.control.setStatus((await transactionOf(started.body.rechargeId)).nit, 'EXP');
+    const expired = await get(`/recharges/${started.body.rechargeId}/dealers`);
+    expect(expired.status).toBe(409);
+    expect(expired.body.errors[0].message).toContain(
+      'the recharge is EXP (expired): nothing was recharged; POST /recharges starts a new one',
+    );
+    const again = await post(stack, '/recharges', { orderId: 'pedido-exp' }, token);
+    expect(again.status).toBe(201);
+    expect(again.body.rechargeId).not.toBe(started.body.rechargeId);
+    const bare = await fetch(`${stack.baseUrl}/recharges`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(bare.status).toBe(201);
+  });
+});

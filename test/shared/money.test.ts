@@ -9,6 +9,11 @@ describe('money', () => {
     expect(toCentavos(1.005 + 0.005)).toBe(101);
     expect(isWholeCentavos(6.1)).toBe(true);
     expect(isWholeCentavos(10.1234)).toBe(false);
+    // What the JSON said, not a tolerance: more decimals are refused however small they are.
+    expect(isWholeCentavos(10.0000000001)).toBe(false);
+    expect(isWholeCentavos(20.000000000000004)).toBe(false);
+    expect(isWholeCentavos(1234 / 100)).toBe(true);
+    expect(isWholeCentavos(5e-324)).toBe(true);
   });
 
   it('formats centavos as reais', () => {
