@@ -86,6 +86,19 @@ function leaves(value: unknown): unknown[] {
 }
 
 const OK_ANSWER = { message: 'OK. Transaction successful.', code: '0' };
+/** The docs' fixed R$ 15,00 value, with a 10 % bonus. */
+const RANGE_15 = {
+  message: 'R$ 15,00',
+  amount_key: '2',
+  bonus_in_percentage: '10',
+  bonus: '150',
+  payment_amount: '1500',
+  bonus_category: '',
+  expiry_date: '30',
+  bonus_expiry_date: '30',
+  min_amount: '1500',
+  max_amount: '1500',
+};
 
 /** The six calls, each with the answer's root key and a valid answer (spec §2's examples). */
 const CALLS: {
@@ -127,20 +140,7 @@ const CALLS: {
         {
           code: '1',
           description: 'Recarga',
-          amount_ranges: [
-            {
-              message: 'R$ 15,00',
-              amount_key: '2',
-              bonus_in_percentage: '10',
-              bonus: '150',
-              payment_amount: '1500',
-              bonus_category: '',
-              expiry_date: '30',
-              bonus_expiry_date: '30',
-              min_amount: '1500',
-              max_amount: '1500',
-            },
-          ],
+          amount_ranges: [RANGE_15],
         },
       ],
     },
@@ -466,18 +466,7 @@ describe('answers', () => {
               code: '1',
               description: 'Recarga',
               amount_ranges: [
-                {
-                  message: 'R$ 15,00',
-                  amount_key: '2',
-                  bonus_in_percentage: '10',
-                  bonus: '150',
-                  payment_amount: '1500',
-                  bonus_category: '',
-                  expiry_date: '30',
-                  bonus_expiry_date: '30',
-                  min_amount: '1500',
-                  max_amount: '1500',
-                },
+                RANGE_15,
                 { amount_key: 99, min_amount: 1000, max_amount: 50000, ext: '1' },
                 { amount_key: '7', min_amount: '3000', max_amount: '2000' },
               ],

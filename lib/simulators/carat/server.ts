@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { readBody } from '../http.ts';
+import type { Socket } from 'node:net';
+import { listenLocal, readBody } from '../http.ts';
 import { AuthenticitySender } from './authenticity.ts';
 import { ESITEF_CODES, EsitefError } from './errors.ts';
 import { errorResponse, withUnknownFields, type Envelope } from './payloads.ts';
@@ -179,14 +179,7 @@ export async function startCaratSimulator(options: CaratSimulatorOptions = {}): 
     return { step: 'confirm', run: () => steps.confirm(nit, body.confirm_recharge_request) };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLocal(server, options.port);
 
   const copy = (stored: StoredRecharge | undefined) => (stored ? structuredClone(stored.transaction) : undefined);
   const control: CaratControl = {

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { readBody } from '../http.ts';
+import { listenLocal, readBody } from '../http.ts';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { apiRoutes, type ApiAnswer } from './api.ts';
 import { createClock } from './clock.ts';
 import { ApiError } from './errors.ts';
@@ -173,14 +173,7 @@ export async function startCieloSimulator(options: CieloSimulatorOptions = {}): 
     return credentials;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLocal(server, options.port);
 
   /** Stored order `orderId` of any merchant, or an Error for the control's caller. */
   const stored = (orderId: string): StoredOrder => book.find(orderId);
