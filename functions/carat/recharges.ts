@@ -34,6 +34,8 @@ export interface RechargeDeps {
   newId(): string;
   /** How long POST /recharges waits for the authenticity POST after begin answered, in ms. */
   nitWaitMs: number;
+  /** After a do whose answer was lost, e-SiTef's NOV means "never applied" only this long after it was sent. */
+  notAppliedAfterMs: number;
   sleep(ms: number): Promise<void>;
 }
 
@@ -139,7 +141,7 @@ const NIT_GIVEN_UP_AFTER_MS = 2 * 60_000;
  * orderId may start a new one.
  */
 function restartable(recharge: Recharge, now: Date): boolean {
-  if (recharge.choice) return false;
+  // INV and EXP only ever follow NOV: whatever was chosen, nothing was recharged.
   if (recharge.status === 'INV' || recharge.status === 'EXP') return true;
   if (recharge.status !== 'BEGIN' || recharge.nit) return false;
   const begin = recharge.steps.find((step) => step.step === 'begin');
@@ -167,7 +169,7 @@ export async function listDealers(deps: RechargeDeps, integration: string, recha
  * recharged: the recharge takes that status (INV for unknown), so its orderId may start again.
  */
 function deadNit(recharge: Recharge, answer: EsitefAnswer): void {
-  if (answer.ok || recharge.status !== 'NOV' || recharge.choice) return;
+  if (answer.ok || recharge.status !== 'NOV' || recharge.inFlight) return;
   if (answer.status && answer.status !== 'NOV') recharge.status = answer.status as Recharge['status'];
   else if (answer.httpStatus === 404) recharge.status = 'INV';
 }
@@ -246,6 +248,7 @@ export async function doRecharge(deps: RechargeDeps, integration: string, rechar
   if ('field' in chosen) throw new ClientError(400, [{ key: chosen.field, message: chosen.message }]);
 
   const since = saoPauloIso(deps.now());
+  const prior = recharge.choice;
   recharge = await record(deps, integration, rechargeId, (r) => {
     if (expectedStep(r) !== 'recharge') throw outOfOrder(r);
     r.choice = {
@@ -277,10 +280,18 @@ export async function doRecharge(deps: RechargeDeps, integration: string, rechar
       if (error.sent) r.inFlight.lost = true;
       else delete r.inFlight;
     });
-    throw unknownOutcome('do', rechargeId, error.message, error.sent, error.httpStatus);
+    throw unknownOutcome('do', rechargeId, error.message, error.sent);
   }
   recharge = await applyAnswer(deps, integration, rechargeId, answer, since);
-  if (answer.httpStatus >= 500) throw unknownOutcome('do', rechargeId, `e-SiTef answered HTTP ${answer.httpStatus}`, true, 500);
+  if (answer.httpStatus >= 500) throw unknownOutcome('do', rechargeId, `e-SiTef answered HTTP ${answer.httpStatus}`, true);
+  if (!answer.ok && answer.status && !['NOV', 'NEG'].includes(answer.status))
+    // Refused because the NIT already holds another recharge (or ended): this one was not made.
+    recharge = await record(deps, integration, rechargeId, (r) => {
+      if (prior) r.choice = prior;
+      else delete r.choice;
+    });
+  if (!answer.ok && answer.status === undefined)
+    recharge = await record(deps, integration, rechargeId, (r) => deadNit(r, answer));
   if (!answer.ok || FINAL_STATUSES.has(recharge.status))
     throw new ClientError(422, [
       {
@@ -324,41 +335,54 @@ export async function decideRecharge(deps: RechargeDeps, integration: string, re
     if (r.status !== 'PPC' && !doPending) throw outOfOrder(r);
     r.decision = { confirm, by: 'store', at: saoPauloIso(deps.now()) };
   });
-  if (FINAL_STATUSES.has(decided.status) && !decided.inFlight) return decided;
-  const settled = await settle(deps, api, decided, { query: decided.inFlight !== undefined });
-  if (settled.status === 'NOV' && !settled.inFlight)
-    throw new ClientError(409, [
-      {
-        key: 'step',
-        message: `e-SiTef has recharge ${rechargeId} as NOV: the recharge was not made, so there is nothing to ${confirm ? 'confirm' : 'undo'}; expected step: ${expectedStepText(settled)}`,
-      },
-    ]);
+  let settled = decided;
+  if (!FINAL_STATUSES.has(decided.status) || decided.inFlight) {
+    settled = await settle(deps, api, decided, {
+      query: decided.inFlight !== undefined,
+      notAppliedAfterMs: deps.notAppliedAfterMs,
+    });
+    // Another request is sending the same decision: its answer comes within one e-SiTef call.
+    for (let waited = 0; settled.inFlight?.step === 'confirm' && !settled.inFlight.lost && waited < MAX_WAIT_MS; waited += 200) {
+      await deps.sleep(200);
+      settled = (await deps.recharges.get(integration, rechargeId)) ?? settled;
+    }
+  }
+  return decisionAnswer(settled, confirm);
+}
+
+/** Longest a confirmation waits for another request's confirm of the same recharge to be answered. */
+const MAX_WAIT_MS = 10_000;
+
+/**
+ * The store's answer to its decision, from the recharge as stored (so a repeated request answers
+ * the same): the recharge when it ended as decided; 422 when it ended otherwise; 502/504 while the
+ * decision is not applied (refused / no answer), the reconciler applying it later.
+ */
+function decisionAnswer(settled: Recharge, confirm: boolean): Recharge {
   const verb = confirm ? 'confirm' : 'undo';
+  const id = settled.rechargeId;
   if (!FINAL_STATUSES.has(settled.status) || settled.inFlight) {
     const why = settled.settleProblem ?? `e-SiTef has it as ${settled.status}`;
-    // 504 only when e-SiTef's answer is missing; a refusal is e-SiTef's own failure (502).
     const refused = !settled.inFlight && settled.settleProblem?.startsWith('e-SiTef refused');
     throw new PartnerFailure(refused ? 502 : 504, [
       {
         key: 'esitef.confirm',
-        message: `the decision to ${verb} is recorded but not yet applied (${why}); the reconciler applies it (GET /recharges/${rechargeId})`,
+        message: `the decision to ${verb} is recorded but not yet applied (${why}); the reconciler applies it (GET /recharges/${id})`,
       },
     ]);
   }
-  if (settled.status !== (confirm ? 'CON' : 'PPN')) {
-    const refusal = [...settled.steps].reverse().find((step) => step.step === 'confirm' && step.outcome === 'answered');
-    const said =
-      refusal?.esitef && refusal.esitef.code !== '0'
-        ? `e-SiTef refused to ${verb}: code ${refusal.esitef.code}: ${refusal.esitef.message}; `
-        : '';
-    throw new ClientError(422, [
-      {
-        key: 'esitef.confirm',
-        message: `${said}the recharge is ${settled.status} (${describeStatus(settled.status)}) at e-SiTef: it was not ${confirm ? 'confirmed' : 'undone'}`,
-      },
-    ]);
-  }
-  return settled;
+  if (settled.status === (confirm ? 'CON' : 'PPN')) return settled;
+  const refusal = [...settled.steps].reverse().find((step) => step.step === 'confirm' && step.outcome === 'answered');
+  const said =
+    refusal?.esitef && refusal.esitef.code !== '0'
+      ? `e-SiTef refused to ${verb}: code ${refusal.esitef.code}: ${refusal.esitef.message}; `
+      : '';
+  throw new ClientError(422, [
+    {
+      key: 'esitef.confirm',
+      message: `${said}the recharge is ${settled.status} (${describeStatus(settled.status)}) at e-SiTef: it was not ${confirm ? 'confirmed' : 'undone'}`,
+    },
+  ]);
 }
 
 /** The recharge as kept, for GET /recharges/{id} (404 for another integration's). */
@@ -387,13 +411,14 @@ export async function settle(
   deps: Pick<RechargeDeps, 'recharges' | 'now'>,
   api: EsitefApi,
   start: Recharge,
-  options: { query: boolean; undoWithoutDecision?: boolean },
+  options: { query: boolean; undoWithoutDecision?: boolean; notAppliedAfterMs: number },
 ): Promise<Recharge> {
   const integration = start.integrationHubServiceId;
   const id = start.rechargeId;
   let recharge = start;
   const problem = (text: string) => noteProblem(deps, recharge, text);
   if (options.query) {
+    let noLongerUnknown = true;
     let answer;
     try {
       answer = await api.status(recharge.nit!);
@@ -403,17 +428,31 @@ export async function settle(
       return problem(error.message);
     }
     recharge = await record(deps, integration, id, (r) => {
+      noLongerUnknown = true;
       r.steps = withStep(r.steps, answeredStep(deps, answer));
       if (answer.receipts.customer || answer.receipts.merchant) r.receipts = { ...r.receipts, ...answer.receipts };
       if (!answer.ok || !answer.status) return;
-      r.status = answer.status as Recharge['status'];
+      const status = answer.status as Recharge['status'];
+      // NOV right after a lost do may be e-SiTef still applying it: it counts as "not applied" only
+      // once the do is old enough; until then the recharge stays as it is, pending.
+      if (
+        status === 'NOV' &&
+        r.inFlight?.step === 'do' &&
+        deps.now().getTime() - Date.parse(r.inFlight.since) < options.notAppliedAfterMs
+      ) {
+        noLongerUnknown = false;
+        return;
+      }
+      r.status = status;
       if (FINAL_STATUSES.has(r.status)) delete r.settleProblem;
-      // What e-SiTef holds now answers every call that was lost: NOV means the do never applied.
+      // What e-SiTef holds now answers every call that was lost.
       if (r.status === 'PPC' && r.inFlight?.step === 'do') delete r.inFlight;
       if (r.status === 'NOV' || FINAL_STATUSES.has(r.status)) delete r.inFlight;
       if (r.status === 'NOV') delete r.decision;
     });
     if (!answer.ok || !answer.status) return problem(`e-SiTef refused the status query: ${codeText(answer)}`);
+    if (!noLongerUnknown)
+      return problem('e-SiTef still has it as NOV: the lost recharge may still be applied; asked again on the next run');
     if (recharge.status === 'NOV' || FINAL_STATUSES.has(recharge.status)) return recharge;
     if (recharge.status !== 'PPC')
       return problem(`e-SiTef has it as ${recharge.status} (${describeStatus(recharge.status)}); asked again on the next run`);
@@ -422,10 +461,19 @@ export async function settle(
   if (!recharge.decision && !options.undoWithoutDecision) return recharge;
 
   const since = saoPauloIso(deps.now());
+  let sending = false;
   recharge = await record(deps, integration, id, (r) => {
+    // Run again after a lost race: only the attempt that writes decides.
+    sending = false;
+    // Only one confirm at a time, and only on a recharge still pending: a concurrent request's
+    // confirm is left to finish (one older than any request's life is lost: sent again).
+    if (r.status !== 'PPC' || (r.inFlight && !isLost(r.inFlight, deps.now()))) return;
+    if (!r.decision && !options.undoWithoutDecision) return;
     r.decision ??= { confirm: false, by: 'reconciler', at: since } satisfies Decision;
     r.inFlight = { step: 'confirm', since, lost: false };
+    sending = true;
   });
+  if (!sending) return recharge;
   const confirm = recharge.decision!.confirm;
   let answer: EsitefAnswer;
   try {
@@ -442,6 +490,10 @@ export async function settle(
   }
   recharge = await applyAnswer(deps, integration, id, answer, since);
   const ended = FINAL_STATUSES.has(recharge.status) && !recharge.inFlight;
+  if (answer.httpStatus >= 500)
+    return problem(
+      `e-SiTef answered the ${confirm ? 'confirmation' : 'undo'} with HTTP ${answer.httpStatus}: its outcome is unknown`,
+    );
   // A refusal of a recharge e-SiTef has already ended settles it too: nothing to retry.
   if (!answer.ok) return ended ? recharge : problem(`e-SiTef refused to ${confirm ? 'confirm' : 'undo'}: ${codeText(answer)}`);
   if (!ended) return problem(`e-SiTef answered the ${confirm ? 'confirmation' : 'undo'} with ${recharge.status}`);
@@ -577,9 +629,10 @@ function refuseUnlessOk(answer: EsitefAnswer): void {
   ]);
 }
 
-function unknownOutcome(step: 'do', rechargeId: string, why: string, sent: boolean, httpStatus?: number): PartnerFailure {
+/** A do without a readable answer: 502 when it never left (repeat it), else 504: its outcome is unknown. */
+function unknownOutcome(step: 'do', rechargeId: string, why: string, sent: boolean): PartnerFailure {
   if (!sent) return new PartnerFailure(502, [{ key: `esitef.${step}`, message: `${why}; nothing was sent: repeat the request` }]);
-  return new PartnerFailure(httpStatus ? 502 : 504, [
+  return new PartnerFailure(504, [
     {
       key: `esitef.${step}`,
       message: `${why}: whether the recharge was made is unknown; the reconciler asks e-SiTef and settles it (GET /recharges/${rechargeId} shows the outcome; POST …/confirmation records your decision meanwhile)`,

@@ -21,6 +21,8 @@ export interface ReconcileDeps {
   afterMs: number;
   /** How long a run holds a recharge it is settling. */
   claimMs: number;
+  /** After a do whose answer was lost, e-SiTef's NOV means "never applied" only this long after it was sent. */
+  notAppliedAfterMs: number;
   log: {
     warn(message: string, extra: Record<string, unknown>): void;
     info(message: string, extra: Record<string, unknown>): void;
@@ -70,7 +72,7 @@ export async function reconcileRecharges(deps: ReconcileDeps, limit: number): Pr
     report.checked++;
     const api = await deps.esitef(claimed.integrationHubServiceId);
     const settled = api
-      ? await settle(deps, api, claimed, { query: true, undoWithoutDecision: true })
+      ? await settle(deps, api, claimed, { query: true, undoWithoutDecision: true, notAppliedAfterMs: deps.notAppliedAfterMs })
       : await noteProblem(
           deps,
           claimed,

@@ -7,7 +7,7 @@ import { unsettledRechargeAlarm } from '../../lib/manifest/carat.ts';
 import { readEnv } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
 import { reconcileRecharges } from './reconcile.ts';
-import { esitefFor, recharges } from './wiring.ts';
+import { esitefFor, notAppliedAfterMs, recharges } from './wiring.ts';
 
 const env = readEnv({
   /** An unsettled recharge is left to the store this long after its last change (PPC: the time to confirm). */
@@ -26,6 +26,7 @@ async function reconcile() {
       now: () => new Date(),
       afterMs: (env.CARAT_RECONCILE_AFTER_SECONDS as number) * 1000,
       claimMs: 5 * 60_000,
+      notAppliedAfterMs: notAppliedAfterMs(),
       log: {
         info: (message, extra) => logger.info(message, { ...extra }),
         warn: (message, extra) => logger.warn(message, { ...extra }),

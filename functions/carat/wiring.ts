@@ -24,6 +24,8 @@ const settings = /* @__PURE__ */ once(() =>
     CARAT_TIMEOUT_SECONDS: z.coerce.number().positive().max(9).default(8),
     /** How long POST /recharges waits for the authenticity POST after begin answered. */
     CARAT_NIT_WAIT_SECONDS: z.coerce.number().min(0).max(10).default(5),
+    /** After a do whose answer was lost, e-SiTef's NOV means "never applied" only this long after it was sent. */
+    CARAT_NOT_APPLIED_AFTER_SECONDS: z.coerce.number().min(0).default(300),
   }),
 );
 
@@ -51,6 +53,9 @@ export async function esitefFor(integrationHubServiceId: string): Promise<Esitef
   });
 }
 
+/** CARAT_NOT_APPLIED_AFTER_SECONDS, in ms (the store's routes and the reconciler). */
+export const notAppliedAfterMs = () => (settings().CARAT_NOT_APPLIED_AFTER_SECONDS as number) * 1000;
+
 /** What the store's routes need. */
 export const rechargeDeps = /* @__PURE__ */ once((): RechargeDeps => ({
   recharges: recharges(),
@@ -58,5 +63,6 @@ export const rechargeDeps = /* @__PURE__ */ once((): RechargeDeps => ({
   now: () => new Date(),
   newId: randomUUID,
   nitWaitMs: (settings().CARAT_NIT_WAIT_SECONDS as number) * 1000,
+  notAppliedAfterMs: notAppliedAfterMs(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));

@@ -28,7 +28,12 @@ beforeAll(async () => {
     burstLimit: 1e6,
     partnerRateLimitPerSecond: 1e6,
     partnerBurstLimit: 1e6,
-    env: { CARAT_TIMEOUT_SECONDS: '1', CARAT_NIT_WAIT_SECONDS: '1', CARAT_RECONCILE_AFTER_SECONDS: '0' },
+    env: {
+      CARAT_TIMEOUT_SECONDS: '1',
+      CARAT_NIT_WAIT_SECONDS: '1',
+      CARAT_RECONCILE_AFTER_SECONDS: '0',
+      CARAT_NOT_APPLIED_AFTER_SECONDS: '0',
+    },
   });
   token = await issueToken(stack, SEED_INTEGRATION);
   otherToken = await issueToken(stack, OTHER_INTEGRATION);
@@ -607,5 +612,51 @@ describe('the review’s inputs', () => {
     expect(again.body.rechargeId).not.toBe(started.body.rechargeId);
     const bare = await fetch(`${stack.baseUrl}/recharges`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(bare.status).toBe(201);
+  });
+});
+
+describe('the second review’s sequences', () => {
+  it('a decision e-SiTef could not apply answers 422 every time, never a 200 on the retry', async () => {
+    const id = await pendingConfirmation();
+    stack.carat.control.setStatus((await transactionOf(id)).nit, 'PPN');
+    const first = await post(stack, `/recharges/${id}/confirmation`, { confirm: true }, token);
+    const again = await post(stack, `/recharges/${id}/confirmation`, { confirm: true }, token);
+    expect([first.status, again.status]).toEqual([422, 422]);
+    expect(again.body.errors[0].message).toBe(first.body.errors[0].message);
+  });
+
+  it('five confirmations at once send one confirm and all answer CON', async () => {
+    const id = await pendingConfirmation();
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => post(stack, `/recharges/${id}/confirmation`, { confirm: true }, token)),
+    );
+    expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'CON']));
+    expect((await transactionOf(id)).confirmCalls).toBe(1);
+    expect((await get(`/recharges/${id}`)).body).toMatchObject({ settlement: null, outcomeUnknown: null });
+  });
+
+  it('a recharge refused because its NIT expired leaves its orderId free to start again', async () => {
+    const started = await post(stack, '/recharges', { orderId: 'pedido-exp-2' }, token);
+    // Carriers and values read while the NIT lived: the do itself is what e-SiTef refuses.
+    await get(`/recharges/${started.body.rechargeId}/branches?ddd=11&dealer=1`);
+    stack.carat.control.setStatus((await transactionOf(started.body.rechargeId)).nit, 'EXP');
+    const refused = await put(`/recharges/${started.body.rechargeId}`, {
+      dealer: '1',
+      ddd: '11',
+      phone: '987654321',
+      amount: 15,
+    });
+    expect(refused.status).toBe(422);
+    expect((await get(`/recharges/${started.body.rechargeId}`)).body).toMatchObject({ status: 'EXP', recharge: null });
+    expect((await post(stack, '/recharges', { orderId: 'pedido-exp-2' }, token)).status).toBe(201);
+  });
+
+  it('a do answered 5xx is an unknown outcome: 504', async () => {
+    const id = await begun();
+    stack.carat.control.failNext('do', { kind: 'http', status: 500 });
+    const failed = await put(`/recharges/${id}`, { dealer: '1', ddd: '11', phone: '987654321', amount: 15 });
+    expect(failed.status).toBe(504);
+    expect(failed.body.errors[0].message).toContain('e-SiTef answered HTTP 500: whether the recharge was made is unknown');
+    expect(await reconcile()).toMatchObject({ notApplied: 1, unsettled: [] });
   });
 });

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuthenticityForm, receiveAuthenticity } from '../../functions/carat/authenticity.ts';
 import { esitefApi, type EsitefApi } from '../../functions/carat/esitef.ts';
 import { needsSettlement } from '../../functions/carat/recharge.ts';
-import { decideRecharge, doRecharge, startRecharge, type RechargeDeps } from '../../functions/carat/recharges.ts';
+import {
+  decideRecharge,
+  doRecharge,
+  IN_FLIGHT_LOST_AFTER_MS,
+  startRecharge,
+  type RechargeDeps,
+} from '../../functions/carat/recharges.ts';
 import { reconcileRecharges } from '../../functions/carat/reconcile.ts';
 import { ClientError, PartnerFailure } from '../../functions/shared/http.ts';
 import { startCaratSimulator, type CaratFault, type CaratSimulator } from '../../lib/simulators/carat/index.ts';
@@ -113,6 +119,8 @@ describe('settlement under failures', () => {
             now: () => new Date(),
             newId: randomUUID,
             nitWaitMs: 500,
+            // The property's runs take the lost do's NOV as final at once (e-SiTef here answers synchronously).
+            notAppliedAfterMs: 0,
             sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           };
           const { recharge } = await startRecharge(deps, INTEGRATION, {});
@@ -139,9 +147,11 @@ describe('settlement under failures', () => {
               {
                 recharges: store,
                 esitef: async () => real,
-                now: () => new Date(),
+                // The reconciler runs later than any request lives: a call a crash left "in flight" is lost by then.
+                now: () => new Date(Date.now() + 2 * IN_FLIGHT_LOST_AFTER_MS),
                 afterMs: 0,
                 claimMs: 60_000,
+                notAppliedAfterMs: 0,
                 log: { info: () => undefined, warn: () => undefined },
               },
               10,
