@@ -15,6 +15,7 @@ import { seedCarat, type KeptCarat } from '../lib/local/seed/carat.ts';
 import { seedCielo, type KeptCielo } from '../lib/local/seed/cielo.ts';
 import { seedNfce } from '../lib/local/seed/nfce.ts';
 import { seedPayments } from '../lib/local/seed/payments.ts';
+import { seedSicoob, type KeptSicoob } from '../lib/local/seed/sicoob.ts';
 const localDir = resolve(projectRoot, process.env.LOCAL_DIR || '.local');
 const demoFile = resolve(localDir, 'demo.json');
 /** demo.json as the hints below name it: relative inside the project (./.local/demo.json). */
@@ -59,13 +60,16 @@ const runtime = await startLocalRuntime({
   process.exit(1);
 });
 
-const kept = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens & KeptCielo & KeptCarat) : {};
+const kept = existsSync(demoFile)
+  ? (JSON.parse(readFileSync(demoFile, 'utf8')) as KeptTokens & KeptCielo & KeptCarat & KeptSicoob)
+  : {};
 // Seed steps per capability; the NFC-e one points emitters at this run's SEFAZ before any payment
 // is re-queued.
 const auth = await seedAuth(runtime, kept);
 const nfce = await seedNfce(runtime, localDir);
 const cielo = await seedCielo(runtime, kept, partnerEnv);
 const carat = await seedCarat(runtime, kept, partnerEnv);
+const sicoob = await seedSicoob(runtime, localDir, kept, partnerEnv);
 const { rearmed, deadLetters } = await seedPayments(runtime);
 
 const demo = {
@@ -74,6 +78,7 @@ const demo = {
   ...auth,
   ...cielo,
   ...carat,
+  ...sicoob,
   emulators: { dynamodb: runtime.emulators.dynamodb, sqs: runtime.emulators.sqs, s3: runtime.emulators.s3 },
   queues: Object.fromEntries(Object.entries(runtime.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
   // The handlers' environment (emulator endpoints, resource names): `npm run job` loads a handler with it.
@@ -87,6 +92,7 @@ Checkout backend running locally.
   DynamoDB     ${runtime.emulators.dynamodb}   SQS ${runtime.emulators.sqs}   S3 ${runtime.emulators.s3}
   SEFAZ        ${nfce.sefaz.autorizacao}${process.env.SEFAZ_URL ? ' (SEFAZ_URL)' : ' (simulator)'}
   Cielo LIO    ${cielo.cielo.apiUrl}${partnerEnv.CIELO_API_URL ? ' (CIELO_API_URL)' : ' (simulator; it notifies the webhook in demo.json)'}
+  Sicoob       ${sicoob.sicoob.apiUrl}${partnerEnv.SICOOB_API_URL ? ' (SICOOB_API_URL)' : ' (simulator; npm run job -- sicoobSweep sweeps it)'}
   Carat        ${carat.carat.apiUrl}${partnerEnv.CARAT_API_URL ? ' (CARAT_API_URL; register carat.authenticityUrl of demo.json with Carat)' : ' (e-SiTef recharge simulator; it POSTs the NIT to carat.authenticityUrl)'}
   Demo token   in ${demoShown} (integration ${DEMO_INTEGRATION})${rearmed ? `\n  Re-queued    ${rearmed} payment(s) still in flight from the last run` : ''}${deadLetters ? `\n  Held         ${deadLetters} payment(s) wait in the dead-letter queue for an operator (GET /admin/dead-letters)` : ''}
 

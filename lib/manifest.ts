@@ -6,6 +6,7 @@ import * as nfce from './manifest/nfce.ts';
 import * as operations from './manifest/operations.ts';
 import * as orders from './manifest/orders.ts';
 import * as payments from './manifest/payments.ts';
+import * as sicoob from './manifest/sicoob.ts';
 
 /**
  * The one declaration of the backend's resources and functions. Each capability declares its own
@@ -45,7 +46,7 @@ export interface BucketSpec {
 }
 
 /** The capabilities' fragments, by capability. */
-export const fragments = { auth, payments, orders, nfce, operations, cielo, carat } as const;
+export const fragments = { auth, payments, orders, nfce, operations, cielo, carat, sicoob } as const;
 
 export const tables = {
   ...auth.tables,
@@ -55,6 +56,7 @@ export const tables = {
   ...operations.tables,
   ...cielo.tables,
   ...carat.tables,
+  ...sicoob.tables,
 } as const;
 export const queues = {
   ...auth.queues,
@@ -64,6 +66,7 @@ export const queues = {
   ...operations.queues,
   ...cielo.queues,
   ...carat.queues,
+  ...sicoob.queues,
 } as const;
 export const buckets = {
   ...auth.buckets,
@@ -73,6 +76,7 @@ export const buckets = {
   ...operations.buckets,
   ...cielo.buckets,
   ...carat.buckets,
+  ...sicoob.buckets,
 } as const;
 export const secrets = {
   ...auth.secrets,
@@ -82,6 +86,7 @@ export const secrets = {
   ...operations.secrets,
   ...cielo.secrets,
   ...carat.secrets,
+  ...sicoob.secrets,
 } as const;
 export type SecretName = keyof typeof secrets;
 export type TableName = keyof typeof tables;
@@ -213,6 +218,7 @@ export const functions = {
   ...operations.functions,
   ...cielo.functions,
   ...carat.functions,
+  ...sicoob.functions,
 } as const;
 
 export type FunctionName = keyof typeof functions;

@@ -21,6 +21,7 @@ import {
 import { byName, entriesOf, pascal } from './constructs/names.ts';
 import { unsettledRechargeAlarm } from './manifest/carat.ts';
 import { pendingVerificationAlarm } from './manifest/cielo.ts';
+import { exceptionsAlarm, sweepWindowAlarm } from './manifest/sicoob.ts';
 import { contingencyDeadlineAlarm } from './manifest/nfce.ts';
 
 /** Attribute DynamoDB TTL reads (epoch seconds); the local runtime ignores expired items in code. */
@@ -170,6 +171,38 @@ export class StatefulStack extends Stack {
       evaluationPeriods: 1,
       // The sender publishes every 5 minutes (0 when nothing is close): silence means it stopped, and nothing is being sent.
       treatMissingData: TreatMissingData.BREACHING,
+    }).addAlarmAction(alarmAction);
+    const window = sweepWindowAlarm;
+    new Alarm(this, 'SicoobSweepWindowAlarm', {
+      alarmDescription: `A Sicoob liquidation window not done ${window.thresholdSeconds / 3600} h after it closed: its report could not be requested, read or applied (the sweep's log says why); boletos paid in it may still show ABERTO or PAGO`,
+      metric: new Metric({
+        namespace: window.namespace,
+        metricName: window.metric,
+        dimensionsMap: { service: window.service },
+        period: Duration.minutes(30),
+        statistic: 'Maximum',
+      }),
+      threshold: window.thresholdSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // The sweep publishes every 10 minutes: silence means it stopped, and nothing is reconciled.
+      treatMissingData: TreatMissingData.BREACHING,
+    }).addAlarmAction(alarmAction);
+    const exceptions = exceptionsAlarm;
+    new Alarm(this, 'SicoobExceptionsAlarm', {
+      alarmDescription:
+        'New Sicoob reconciliation exceptions (liquidations of boletos the platform does not have, or contradicting one): finance reviews GET /admin/boletos/exceptions',
+      metric: new Metric({
+        namespace: exceptions.namespace,
+        metricName: exceptions.metric,
+        dimensionsMap: { service: exceptions.service },
+        period: Duration.hours(1),
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(alarmAction);
     const recharge = unsettledRechargeAlarm;
     new Alarm(this, 'CaratRechargeUnsettledAlarm', {

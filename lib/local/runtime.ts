@@ -23,7 +23,15 @@ import {
 import { startScheduler } from './scheduler.ts';
 import type { CaratSimulator, CaratSimulatorOptions } from '../simulators/carat/index.ts';
 import type { CieloSimulator, CieloSimulatorOptions } from '../simulators/cielo/index.ts';
-import { carat as caratPartner, cielo as cieloPartner, sefaz as sefazPartner, startPartner } from '../simulators/index.ts';
+import type { SicoobSimulator, SicoobSimulatorOptions } from '../simulators/sicoob/index.ts';
+import { SICOOB_PRODUCTION_AUTH_URL } from '../../functions/sicoob/api.ts';
+import {
+  carat as caratPartner,
+  cielo as cieloPartner,
+  sefaz as sefazPartner,
+  sicoob as sicoobPartner,
+  startPartner,
+} from '../simulators/index.ts';
 import type { Csc, SefazSimulator } from '../simulators/sefaz/index.ts';
 
 export interface LocalRuntimeOptions {
@@ -54,6 +62,8 @@ export interface LocalRuntimeOptions {
   cielo?: CieloSimulatorOptions;
   /** The Carat simulator's options (tests move its clock). */
   carat?: CaratSimulatorOptions;
+  /** The Sicoob simulator's options (its clock, files per report, polls before ready…). */
+  sicoob?: SicoobSimulatorOptions;
   /** Start the EventBridge-like timers (off in tests, which fire schedules by hand). */
   timers?: boolean;
   /**
@@ -72,13 +82,15 @@ export interface LocalRuntime {
   queues: Record<string, ProvisionedQueue>;
   env: Record<string, string>;
   /** Each partner's base URL for this run: its simulator's, or the one its `*_URL` named. */
-  partnerUrls: { sefaz: string; cielo: string; carat: string };
+  partnerUrls: { sefaz: string; cielo: string; carat: string; sicoob: string; sicoobAuth: string };
   /** The SEFAZ simulator; throws when SEFAZ_URL pointed the backend elsewhere. */
   readonly sefaz: SefazSimulator;
   /** The Cielo Order Manager simulator; throws when CIELO_API_URL pointed the backend elsewhere. */
   readonly cielo: CieloSimulator;
   /** The Carat e-SiTef simulator; throws when CARAT_API_URL pointed the backend elsewhere. */
   readonly carat: CaratSimulator;
+  /** The Sicoob simulator; throws when SICOOB_API_URL pointed the backend elsewhere. */
+  readonly sicoob: SicoobSimulator;
   /** Registers an emitter's CSC with the SEFAZ simulator (the QR code hash is checked with it). */
   registerCsc(cnpj: string, csc: Csc): void;
   runSchedule(name: string): Promise<unknown>;
@@ -120,6 +132,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   );
   const cielo = await startPartner(cieloPartner, options.cielo ?? {}, options.partnerEnv ?? {});
   const carat = await startPartner(caratPartner, options.carat ?? {}, options.partnerEnv ?? {});
+  // The local gateway is plain http on a free port: the simulator takes such webhook URLs.
+  const sicoob = await startPartner(sicoobPartner, { allowInsecureWebhooks: true, ...options.sicoob }, options.partnerEnv ?? {});
+  const sicoobAuth =
+    (sicoob.simulator as SicoobSimulator | undefined)?.authUrl ??
+    (options.partnerEnv?.SICOOB_AUTH_URL?.trim() || SICOOB_PRODUCTION_AUTH_URL);
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -134,6 +151,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     POWERTOOLS_SERVICE_NAME: 'checkout-local',
     CIELO_API_URL: cielo.url,
     CARAT_API_URL: carat.url,
+    SICOOB_API_URL: sicoob.url,
+    SICOOB_AUTH_URL: sicoobAuth,
     // Metrics (EMF) go to stdout in Lambda; locally they would only add noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
     // Invocations run concurrently in this process (lib/local/invoke.ts gives each its own
@@ -214,7 +233,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     documents: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     queues: provisioned.queues,
     env,
-    partnerUrls: { sefaz: sefaz.url, cielo: cielo.url, carat: carat.url },
+    partnerUrls: { sefaz: sefaz.url, cielo: cielo.url, carat: carat.url, sicoob: sicoob.url, sicoobAuth },
     get sefaz() {
       if (!sefaz.simulator) throw new Error(`${sefazPartner.urlVariable} points at ${sefaz.url}: no SEFAZ simulator runs`);
       return sefaz.simulator as SefazSimulator;
@@ -222,6 +241,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     get cielo() {
       if (!cielo.simulator) throw new Error(`${cieloPartner.urlVariable} points at ${cielo.url}: no Cielo simulator runs`);
       return cielo.simulator as CieloSimulator;
+    },
+    get sicoob() {
+      if (!sicoob.simulator) throw new Error(`${sicoobPartner.urlVariable} points at ${sicoob.url}: no Sicoob simulator runs`);
+      return sicoob.simulator as SicoobSimulator;
     },
     get carat() {
       if (!carat.simulator) throw new Error(`${caratPartner.urlVariable} points at ${carat.url}: no Carat simulator runs`);
@@ -236,6 +259,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await sefaz.simulator?.close();
       await cielo.simulator?.close();
       await carat.simulator?.close();
+      await sicoob.simulator?.close();
       await emulators.close();
     },
   };

@@ -1,5 +1,6 @@
 import { startCaratSimulator, type CaratControl, type CaratSimulatorOptions } from './carat/index.ts';
 import { startCieloSimulator, type CieloControl, type CieloSimulatorOptions } from './cielo/index.ts';
+import { startSicoobSimulator, type SicoobControl, type SicoobSimulatorOptions } from './sicoob/index.ts';
 import { startSefazSimulator, type SefazControl, type SefazSimulatorOptions } from './sefaz/index.ts';
 
 /**
@@ -49,6 +50,18 @@ export const carat: Partner<CaratSimulatorOptions, CaratControl> = {
   name: 'Carat e-SiTef (recharge)',
   urlVariable: 'CARAT_API_URL',
   start: startCaratSimulator,
+};
+
+/**
+ * Sicoob's Cobrança Bancária v3 API and its token endpoint (two URLs: `SICOOB_API_URL`, the API
+ * base such as `https://api.sicoob.com.br/cobranca-bancaria/v3`, and `SICOOB_AUTH_URL`, the token
+ * URL, production's when unset); its simulator (a SicoobSimulator, with its `authUrl`) also
+ * delivers the payment webhook.
+ */
+export const sicoob: Partner<SicoobSimulatorOptions, SicoobControl> = {
+  name: 'Sicoob Cobrança Bancária v3',
+  urlVariable: 'SICOOB_API_URL',
+  start: startSicoobSimulator,
 };
 
 /**

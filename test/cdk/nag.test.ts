@@ -54,6 +54,8 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:checkout/cielo/*]',
       // The issuer reads each integration's secret under one prefix.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:checkout/nfce/*]',
+      // The sweep reads each Sicoob account's A1 certificate under one prefix.
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:checkout/sicoob/*]',
       'AwsSolutions-L1',
     ]);
     for (const { id, reason } of all) expect(reason.length, id).toBeGreaterThanOrEqual(30);

@@ -162,8 +162,9 @@ describe('queues', () => {
   it('alarms on the first message in each DLQ, to the encrypted SSL-only alarms topic', () => {
     const topicId = logicalId(stateful.alarmsTopic);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    // One per DLQ, the Cielo verifications', the contingency deadline's and the unsettled recharges' (next tests).
-    expect(alarms).toHaveLength(Object.keys(queues).length + 3);
+    // One per DLQ, the Cielo verifications', the contingency deadline's, the unsettled recharges' and the
+    // Sicoob sweep's two (next tests).
+    expect(alarms).toHaveLength(Object.keys(queues).length + 5);
     for (const dlq of Object.values(stateful.deadLetterQueues)) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
@@ -218,6 +219,32 @@ describe('queues', () => {
         EvaluationPeriods: 1,
         TreatMissingData: 'breaching',
         AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],
+      }),
+    );
+  });
+  it('alarms when a Sicoob window is not done 24 h after it closed (or the sweep stops), and when new exceptions appear', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'Checkout',
+        MetricName: 'SicoobOldestOpenWindowSeconds',
+        Dimensions: [{ Name: 'service', Value: 'sicoob' }],
+        Statistic: 'Maximum',
+        Period: 1800,
+        Threshold: 86_400,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: logicalId(stateful.alarmsTopic) }],
+      }),
+    );
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        MetricName: 'SicoobNewExceptions',
+        Statistic: 'Sum',
+        Period: 3600,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
       }),
     );
   });

@@ -217,16 +217,10 @@ describe('REST API', () => {
     const routes = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'http');
     expect(ofType('AWS::ApiGateway::Method')).toHaveLength(routes.length);
     expect(routes.map(([, { trigger }]) => trigger.kind === 'http' && trigger.auth).sort()).toEqual([
-      'admin',
-      'admin',
-      'admin',
-      'admin',
-      'admin',
+      ...Array<string>(9).fill('admin'),
       ...Array<string>(13).fill('bearer'),
-      // Cielo's notifications (POST and PUT), e-SiTef's authenticity POST.
-      'partner',
-      'partner',
-      'partner',
+      // Cielo's notifications (POST and PUT), e-SiTef's authenticity POST, Sicoob's webhook.
+      ...Array<string>(4).fill('partner'),
     ]);
     for (const [name, { trigger }] of routes) {
       if (trigger.kind !== 'http') continue;
@@ -316,14 +310,14 @@ describe('REST API', () => {
         ThrottlingRateLimit: 50,
         ThrottlingBurstLimit: 100,
       })),
-      {
+      ...['/~1carat~1authenticity~1{secret}', '/~1sicoob~1webhook~1{secret}'].map((ResourcePath) => ({
         HttpMethod: 'POST',
-        ResourcePath: '/~1carat~1authenticity~1{secret}',
+        ResourcePath,
         LoggingLevel: 'ERROR',
         DataTraceEnabled: false,
         ThrottlingRateLimit: 50,
         ThrottlingBurstLimit: 100,
-      },
+      })),
     ]);
     const { DestinationArn, Format } = stage.Properties.AccessLogSetting;
     expect(resources[DestinationArn['Fn::GetAtt'][0]]!.Type).toBe('AWS::Logs::LogGroup');
@@ -377,7 +371,7 @@ describe('REST API', () => {
 });
 
 describe('schedules', () => {
-  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, the recharge reconciler every 2, with retries', () => {
+  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, the recharge reconciler every 2, the Sicoob sweep every 10, with retries', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules).toEqual([
       {
@@ -437,6 +431,18 @@ describe('schedules', () => {
             Id: 'Target0',
             Arn: { 'Fn::GetAtt': [id(stateless.functions.caratReconciler!), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+          },
+        ],
+      },
+      {
+        Description: 'Sicoob liquidation sweep',
+        ScheduleExpression: 'rate(10 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.sicoobSweep!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
           },
         ],
       },

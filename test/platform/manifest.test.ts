@@ -4,8 +4,9 @@ import { assertFragments, fragments, functions, tables } from '../../lib/manifes
 /** The aggregate of the capabilities' manifest fragments. */
 describe('manifest fragments', () => {
   it('merge into the one manifest both runtimes read', () => {
-    expect(Object.keys(fragments)).toEqual(['auth', 'payments', 'orders', 'nfce', 'operations', 'cielo', 'carat']);
+    expect(Object.keys(fragments)).toEqual(['auth', 'payments', 'orders', 'nfce', 'operations', 'cielo', 'carat', 'sicoob']);
     expect(Object.keys(tables).sort()).toEqual([
+      'boletos',
       'cieloOrders',
       'integrations',
       'invoices',

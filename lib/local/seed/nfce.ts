@@ -9,6 +9,9 @@ import { DEMO_INTEGRATION } from './auth.ts';
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(projectRoot, path), 'utf8'));
 
+/** The demo store's self-signed stand-in for an A1 certificate, under `localDir` (the Sicoob demo account uses it too). */
+export const DEMO_A1 = { file: 'demo-a1.p12', password: 'demo-local-only' } as const;
+
 /**
  * The NFC-e step of `npm start`, before any payment is re-queued: every stored emitter pointed at
  * this run's SEFAZ (the simulator's new port, or SEFAZ_URL), the demo store's fiscal setup (the
@@ -19,8 +22,8 @@ const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(proj
 export async function seedNfce(runtime: LocalRuntime, localDir: string) {
   const sefazUrl = runtime.partnerUrls.sefaz;
   await pointEmittersAt(runtime.documents, runtime.env, sefazUrl);
-  const certificateFile = resolve(localDir, 'demo-a1.p12');
-  const password = 'demo-local-only';
+  const certificateFile = resolve(localDir, DEMO_A1.file);
+  const password = DEMO_A1.password;
   if (!existsSync(certificateFile)) {
     writeFileSync(certificateFile, createTestA1({ name: 'ALBINO LTDA', cnpj: '82373077000171', password }), { mode: 0o600 });
   }
