@@ -14,6 +14,10 @@
  *   CIELO_ACCESS_TOKEN=… npm run integration -- cielo --id <guid> --client-id <Client-Id> --merchant-id <Merchant-Id> \
  *     [--invoice-when-paid] [--table-rule '<regex with one group>'] (--local | --table <IntegrationsTableName>)
  *   CARAT_MERCHANT_KEY=… npm run integration -- carat --id <guid> (--local | --aws)
+ *   A1_PASSWORD=… npm run integration -- sicoob-account --numero-cliente 707090 --client-id <client_id> --pfx a1.p12 \
+ *     (--local | --table <BoletosTableName>)
+ *   npm run integration -- sicoob-webhook register|show|delete [--numero-cliente 707090] [--url https://…] [--email …] \
+ *     [--webhook-id <idWebhook>] (--local | --table <BoletosTableName>)
  *
  * `admin-create` issues an operator's token for the admin routes (POS routes refuse it; `revoke`
  * revokes it like any token). `partner-secret` issues a secret a partner puts at the end of the
@@ -32,6 +36,14 @@
  *
  * `carat` stores the integration's e-SiTef merchant key (the store's `merchant_key` for mobile
  * recharge) in Secrets Manager (`checkout/carat/<id>`), from the environment, not the command line.
+ *
+ * `sicoob-account` stores a Sicoob account of the platform (its `numeroCliente` and app `client_id`
+ * in the boletos table) and its A1 certificate (key and certificate as PEM in Secrets Manager,
+ * `checkout/sicoob/<numeroCliente>`): the sweep then includes it. `sicoob-webhook` registers our
+ * payment-notice URL with Sicoob (`POST /webhooks`, codigoTipoMovimento 7, codigoPeriodoMovimento 1),
+ * shows the registrations and their validation state, or deletes one. Sicoob takes only `https` URLs
+ * on port 443: any other is refused here, before anything is sent (the local simulator, with
+ * `--local`, takes the local http URL).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -53,6 +65,11 @@ import { envName, localName, secrets } from '../lib/manifest.ts';
 import { caratSecretSchema } from '../functions/carat/wiring.ts';
 import { provisionCarat } from '../lib/local/carat.ts';
 import { provisionCielo } from '../lib/local/cielo.ts';
+import { provisionSicoob } from '../lib/local/sicoob.ts';
+import { cobrancaApi, SICOOB_PRODUCTION_AUTH_URL, SICOOB_PRODUCTION_URL } from '../functions/sicoob/api.ts';
+import { DynamoBoletos } from '../functions/sicoob/store.ts';
+import { sicoobSecretSchema } from '../functions/sicoob/wiring.ts';
+import { secretStore } from '../functions/shared/secrets.ts';
 import { provisionFiscal } from '../lib/local/fiscal.ts';
 import { projectRoot } from '../lib/local/invoke.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/provision.ts';
@@ -86,6 +103,10 @@ const { positionals, values } = (() => {
         'merchant-id': { type: 'string' },
         'invoice-when-paid': { type: 'boolean', default: false },
         'table-rule': { type: 'string' },
+        'numero-cliente': { type: 'string' },
+        url: { type: 'string' },
+        email: { type: 'string' },
+        'webhook-id': { type: 'string' },
       },
     });
   } catch (error) {
@@ -184,9 +205,13 @@ async function main(): Promise<void> {
     await storeCielo();
   } else if (command === 'carat') {
     await storeCarat();
+  } else if (command === 'sicoob-account') {
+    await storeSicoobAccount();
+  } else if (command === 'sicoob-webhook') {
+    await sicoobWebhook(positionals[1]);
   } else {
     throw new Error(
-      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal|cielo|carat … (see the comment at the top of bin/integration.ts)',
+      'usage: integration create|revoke|admin-create|partner-secret|partner-revoke|fiscal|cielo|carat|sicoob-account|sicoob-webhook … (see the comment at the top of bin/integration.ts)',
     );
   }
 }
@@ -263,6 +288,115 @@ async function storeCarat(): Promise<void> {
   const secretName = `${secrets.carat.prefix}${id}`;
   await putSecret(secretName, JSON.stringify({ merchantKey }), `Carat e-SiTef merchant key of integration ${id}`);
   console.log(`Carat merchant key of ${id} stored: secret ${secretName}`);
+}
+
+const numeroCliente = z
+  .string({ error: '--numero-cliente is required' })
+  .regex(/^\d{1,10}$/, '--numero-cliente must be the contract number (digits), such as 707090');
+
+/** The boletos table: the running npm start's with --local, else --table. */
+function boletosTable(): DynamoBoletos {
+  if (values.local) return new DynamoBoletos(localTarget().db, localName.table('boletos'));
+  const table = z
+    .string()
+    .min(1, '--table is required (the BoletosTableName output of cdk deploy) unless --local')
+    .parse(values.table ?? '');
+  return new DynamoBoletos(DynamoDBDocumentClient.from(new DynamoDBClient({})), table);
+}
+
+async function storeSicoobAccount(): Promise<void> {
+  const cliente = numeroCliente.parse(values['numero-cliente']);
+  const clientId = z
+    .string({ error: "--client-id is required (the app's client_id in Sicoob's portal)" })
+    .min(1)
+    .parse(values['client-id']);
+  const pfx = readFileSync(resolve(z.string({ error: '--pfx is required' }).min(1).parse(values.pfx)));
+  const password = z.string({ error: 'A1_PASSWORD must hold the certificate password' }).parse(process.env.A1_PASSWORD);
+  const { privateKeyPem, certificatePem } = openA1(pfx, password);
+  if (values.local) {
+    const { db, env } = localTarget();
+    await provisionSicoob(
+      db,
+      { ...env, [envName.table('boletos')]: localName.table('boletos') },
+      {
+        numeroCliente: cliente,
+        clientId,
+        privateKeyPem,
+        certificatePem,
+      },
+    );
+    console.log(`Sicoob account ${cliente} stored locally (client_id ${clientId})`);
+    return;
+  }
+  await boletosTable().putAccount({ numeroCliente: cliente, clientId });
+  const secretName = `${secrets.sicoob.prefix}${cliente}`;
+  await putSecret(secretName, JSON.stringify({ privateKeyPem, certificatePem }), `Sicoob A1 certificate of account ${cliente}`);
+  console.log(`Sicoob account ${cliente} stored: client_id ${clientId}; secret ${secretName}`);
+}
+
+/** Registers, shows or deletes the account's payment-notice webhook with Sicoob. */
+async function sicoobWebhook(action: string | undefined): Promise<void> {
+  if (action !== 'register' && action !== 'show' && action !== 'delete')
+    throw new Error('usage: integration sicoob-webhook register|show|delete (see the comment at the top of bin/integration.ts)');
+  const local = values.local
+    ? z
+        .object({ sicoob: z.object({ apiUrl: z.url(), authUrl: z.url(), numeroCliente: z.string(), webhookUrl: z.url() }) })
+        .parse(localDemo(), { error: () => 'demo.json has no sicoob section: restart npm start' }).sicoob
+    : undefined;
+  const cliente = numeroCliente.parse(values['numero-cliente'] ?? local?.numeroCliente);
+  const account = (await boletosTable().accounts()).find((a) => a.numeroCliente === cliente);
+  if (!account) throw new Error(`no Sicoob account ${cliente}: store it with npm run integration -- sicoob-account`);
+  const secretsDir = values.local ? localTarget().env.LOCAL_SECRETS_DIR : undefined;
+  const certificate = await secretStore(secretsDir ? { LOCAL_SECRETS_DIR: secretsDir } : {}).get(
+    `${secrets.sicoob.prefix}${cliente}`,
+  );
+  if (!certificate)
+    throw new Error(
+      `no certificate secret ${secrets.sicoob.prefix}${cliente}: store it with npm run integration -- sicoob-account`,
+    );
+  const { privateKeyPem, certificatePem } = sicoobSecretSchema.parse(JSON.parse(certificate));
+  const api = cobrancaApi(
+    { numeroCliente: cliente, clientId: account.clientId, tls: { key: privateKeyPem, cert: certificatePem } },
+    {
+      apiUrl: local?.apiUrl ?? process.env.SICOOB_API_URL ?? SICOOB_PRODUCTION_URL,
+      authUrl: local?.authUrl ?? process.env.SICOOB_AUTH_URL ?? SICOOB_PRODUCTION_AUTH_URL,
+      timeoutMs: 30_000,
+    },
+  );
+  if (action === 'register') {
+    const url = z.url({ error: '--url must be the full webhook URL, secret included' }).parse(values.url ?? local?.webhookUrl);
+    const simulator = local && new URL(local.apiUrl).hostname === '127.0.0.1';
+    if (!simulator) assertSicoobTakes(url);
+    const idWebhook = await api.registerWebhook(url, values.email);
+    console.log(
+      `webhook ${idWebhook} registered for account ${cliente}; Sicoob now validates the URL (show: codigoSituacao 2 once it answered)`,
+    );
+  } else if (action === 'delete') {
+    const id = z
+      .string({ error: '--webhook-id is required' })
+      .regex(/^\d{1,20}$/, '--webhook-id must be digits')
+      .parse(values['webhook-id']);
+    await api.deleteWebhook(id);
+    console.log(`webhook ${id} deleted`);
+  }
+  if (action !== 'delete') {
+    const hooks = await api.webhooks();
+    if (hooks.length === 0) console.log(`account ${cliente} has no webhook registered`);
+    // The URL's last segment is our secret: shown only as its first characters.
+    for (const hook of hooks)
+      console.log(
+        `webhook ${hook.idWebhook}: ${hook.codigoSituacao} ${hook.descricaoSituacao}${hook.descricaoMotivoInativacao ? ` (${hook.descricaoMotivoInativacao})` : ''} — ${hook.url.replace(/\/([^/]{4})[^/]*$/, '/$1…')}`,
+      );
+  }
+}
+
+/** Sicoob takes only https URLs on port 443 (spec §2.1): refused here with the reason, never sent. */
+function assertSicoobTakes(url: string): void {
+  const target = new URL(url);
+  if (target.protocol !== 'https:' || (target.port !== '' && target.port !== '443'))
+    throw new Error(
+      `Sicoob takes only https URLs on port 443 for webhooks; ${target.protocol}//${target.host} is not one: put the API behind https on 443 (the deployed API Gateway URL is)`,
+    );
 }
 
 async function storeFiscal(): Promise<void> {

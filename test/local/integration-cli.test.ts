@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CieloConfig } from '../../functions/cielo/config.ts';
+import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import { caratSecretSchema } from '../../functions/carat/wiring.ts';
+import { createTestA1 } from '../../functions/nfce/pkcs12.ts';
 import { localSecretFile, secretStore } from '../../functions/shared/secrets.ts';
 import { envName, secrets } from '../../lib/manifest.ts';
 import { projectRoot } from '../../lib/local/invoke.ts';
@@ -30,7 +32,9 @@ afterAll(async () => {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !(key in stack.env) && !key.startsWith('CIELO_') && !key.startsWith('CARAT_')),
+    Object.entries(process.env).filter(
+      ([key]) => !(key in stack.env) && !key.startsWith('CIELO_') && !key.startsWith('CARAT_') && !key.startsWith('SICOOB_'),
+    ),
   );
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/integration.ts', ...args], {
     cwd: projectRoot,
@@ -133,5 +137,65 @@ describe('npm run integration -- carat', () => {
       stdout: '',
       stderr: 'integration: carat needs --local (the running npm start) or --aws (Secrets Manager)\n',
     });
+  }, 30_000);
+});
+
+describe('npm run integration -- sicoob-account / sicoob-webhook', () => {
+  it('stores an account with its certificate, registers the webhook with Sicoob (validated by our route) and shows it', async () => {
+    const pfx = join(dir, 'sicoob-a1.p12');
+    writeFileSync(pfx, createTestA1({ name: 'PLATAFORMA LTDA', cnpj: '82373077000171', password: 'pw' }));
+    const stored = await cli(
+      ['sicoob-account', '--numero-cliente', '707091', '--client-id', 'cli-sicoob', '--pfx', pfx, '--local'],
+      {
+        A1_PASSWORD: 'pw',
+      },
+    );
+    expect(stored).toEqual({ code: 0, stdout: 'Sicoob account 707091 stored locally (client_id cli-sicoob)\n', stderr: '' });
+    stack.sicoob.control.addClient('cli-sicoob', 707091);
+    const integrations = new IntegrationStore(stack.documents, stack.env[envName.table('integrations')]!);
+    const secret = await integrations.issuePartnerSecret(await integrations.ensure(ID, 'cli test'), 'sicoob');
+    const webhookUrl = `${stack.baseUrl}/sicoob/webhook/${secret}`;
+    const sicoob = {
+      apiUrl: stack.partnerUrls.sicoob,
+      authUrl: stack.partnerUrls.sicoobAuth,
+      numeroCliente: '707091',
+      webhookUrl,
+    };
+    writeFileSync(join(dir, 'demo.json'), JSON.stringify({ emulators: { dynamodb: stack.emulators.dynamodb }, sicoob }));
+
+    const registered = await cli(['sicoob-webhook', 'register', '--email', 'financeiro@example.com', '--local']);
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.stdout).toMatch(/^webhook (\d+) registered for account 707091; Sicoob now validates the URL/);
+    const id = /^webhook (\d+)/.exec(registered.stdout)![1]!;
+    await expect
+      .poll(async () => (await cli(['sicoob-webhook', 'show', '--local'])).stdout, { timeout: 10_000 })
+      .toContain(`webhook ${id}: 2 `);
+    const shown = (await cli(['sicoob-webhook', 'show', '--local'])).stdout;
+    expect(shown).not.toContain(secret);
+    expect(await cli(['sicoob-webhook', 'delete', '--webhook-id', id, '--local'])).toMatchObject({
+      code: 0,
+      stdout: `webhook ${id} deleted\n`,
+    });
+    expect((await cli(['sicoob-webhook', 'show', '--local'])).stdout).toBe('account 707091 has no webhook registered\n');
+  }, 60_000);
+
+  it('refuses a URL Sicoob would not take (not https on 443) before sending anything', async () => {
+    const calls = stack.sicoob.control.calls().webhooks;
+    // Not the local simulator (another host name): Sicoob's rule applies.
+    const apiUrl = stack.partnerUrls.sicoob.replace('127.0.0.1', 'localhost');
+    const sicoob = {
+      apiUrl,
+      authUrl: stack.partnerUrls.sicoobAuth,
+      numeroCliente: '707091',
+      webhookUrl: 'http://example.com:8080/sicoob/webhook/x',
+    };
+    writeFileSync(join(dir, 'demo.json'), JSON.stringify({ emulators: { dynamodb: stack.emulators.dynamodb }, sicoob }));
+    expect(await cli(['sicoob-webhook', 'register', '--local'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'integration: Sicoob takes only https URLs on port 443 for webhooks; http://example.com:8080 is not one: put the API behind https on 443 (the deployed API Gateway URL is)\n',
+    });
+    expect(stack.sicoob.control.calls().webhooks).toBe(calls);
   }, 30_000);
 });
