@@ -457,3 +457,88 @@ describe('npm start with Carat e-SiTef', () => {
     await until('npm start exits', () => run.exitCode !== undefined, 10_000);
   }, 90_000);
 });
+
+describe('npm start with Sicoob', () => {
+  it('boletos imported through the admin API; a notice marks one PAGO; npm run job -- sicoobSweep marks exactly the liquidated LIQUIDADO, lists the unmatched, and a second run changes nothing', async () => {
+    const localDir = mkdtempSync(join(tmpdir(), 'checkout-npm-start-'));
+    tempDirs.push(localDir);
+    const run = npmStart(localDir, await freeFixedPort());
+    await until('the backend says it is running', () => run.output.includes('Checkout backend running locally.'), 25_000);
+    run.tree = processTree(run.npm.pid!);
+    const demo = JSON.parse(readFileSync(join(localDir, 'demo.json'), 'utf8')) as {
+      baseUrl: string;
+      admin: { token: string };
+      sicoob: { apiUrl: string; authUrl: string; numeroCliente: string; webhookUrl: string };
+    };
+    expect(demo.sicoob).toMatchObject({
+      numeroCliente: '707090',
+      webhookUrl: expect.stringMatching(/\/sicoob\/webhook\/[A-Za-z0-9_-]{20,}$/),
+    });
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${demo.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${demo.admin.token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const simulator = async (action: 'paid' | 'liquidated', nossoNumero: string, valor: number) => {
+      const response = await fetch(`${new URL(demo.sicoob.apiUrl).origin}/_simulator/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ numeroCliente: 707090, nossoNumero, seuNumero: `NF-${nossoNumero}`, valor }),
+      });
+      return (await response.json()) as any;
+    };
+    const job = async () => {
+      const child = spawn('npm', ['run', '-s', 'job', '--', 'sicoobSweep'], {
+        cwd: projectRoot,
+        env: { ...process.env, LOCAL_DIR: localDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+      return (JSON.parse(stdout) as { accounts: { records: { applied: number; unmatched: number }; problems: string[] }[] })
+        .accounts[0]!;
+    };
+
+    const boleto = (nossoNumero: string, valor: number) => ({
+      nossoNumero,
+      seuNumero: `NF-${nossoNumero}`,
+      valor,
+      dataVencimento: '2026-12-10',
+      numeroCliente: 707090,
+      pagador: { nome: 'Maria da Silva', cpfCnpj: '529.982.247-25' },
+    });
+    const imported = await admin('POST', '/admin/boletos', [boleto('1001', 150), boleto('1002', 89.9), boleto('1003', 42)]);
+    expect(imported).toEqual({ status: 200, body: { received: 3, created: 3, updated: 0, unchanged: 0 } });
+
+    expect((await simulator('paid', '1001', 150)).deliveries).toEqual([{ url: demo.sicoob.webhookUrl, status: 200 }]);
+    expect((await admin('GET', '/admin/boletos/1001')).body.status).toBe('PAGO');
+    await simulator('liquidated', '1001', 150);
+    await simulator('liquidated', '1002', 89.9);
+    // Paid at Sicoob, never issued by the platform: an exception.
+    await simulator('liquidated', '7777', 10);
+
+    let applied = 0;
+    for (let runs = 0; runs < 4 && applied < 2; runs++) {
+      const swept = await job();
+      expect(swept.problems).toEqual([]);
+      applied += swept.records.applied;
+    }
+    expect(applied).toBe(2);
+    const [first, second, third] = await Promise.all(['1001', '1002', '1003'].map((n) => admin('GET', `/admin/boletos/${n}`)));
+    expect(first!.body).toMatchObject({ status: 'LIQUIDADO', liquidacao: { valorLiquidoCentavos: 15000 } });
+    expect(second!.body).toMatchObject({ status: 'LIQUIDADO', liquidacao: { valorLiquidoCentavos: 8990 } });
+    expect(third!.body.status).toBe('ABERTO');
+    expect(first!.body.history.map((h: { status: string }) => h.status)).toEqual(['ABERTO', 'PAGO', 'LIQUIDADO']);
+    const exceptions = await admin('GET', '/admin/boletos/exceptions');
+    expect(exceptions.body.exceptions).toEqual([expect.objectContaining({ kind: 'unmatched-liquidation', nossoNumero: '7777' })]);
+    const again = await job();
+    expect(again.records.applied).toBe(0);
+    expect((await admin('GET', '/admin/boletos/1002')).body.updatedAt).toBe(second!.body.updatedAt);
+    run.npm.kill('SIGTERM');
+    await until('npm start exits', () => run.exitCode !== undefined, 10_000);
+  }, 120_000);
+});

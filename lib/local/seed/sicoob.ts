@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { IntegrationStore } from '../../../functions/auth/integrations.ts';
 import { openA1 } from '../../../functions/nfce/pkcs12.ts';
+import { cobrancaApi } from '../../../functions/sicoob/api.ts';
 import { SICOOB_PARTNER } from '../../../functions/sicoob/partner.ts';
 import { envName } from '../../manifest.ts';
 import type { LocalRuntime } from '../runtime.ts';
@@ -19,8 +20,9 @@ export interface KeptSicoob {
  * The Sicoob step of `npm start`: the demo account (`numeroCliente` 707090 as in seed 004, or
  * SICOOB_NUMERO_CLIENTE) with the demo A1 as its certificate (no mutual TLS over http://), known to
  * the simulator; the webhook secret (kept across restarts in demo.json while it still opens the
- * integration). With SICOOB_API_URL set, the client_id comes from SICOOB_CLIENT_ID, and the
- * webhook is registered with `npm run integration -- sicoob-webhook register`.
+ * integration), registered with the simulator. With SICOOB_API_URL set, the client_id comes from
+ * SICOOB_CLIENT_ID, and the webhook is registered with `npm run integration -- sicoob-webhook
+ * register` (Sicoob takes only https on 443).
  */
 export async function seedSicoob(
   runtime: LocalRuntime,
@@ -53,6 +55,14 @@ export async function seedSicoob(
     privateKeyPem: a1.privateKeyPem,
     certificatePem: a1.certificatePem,
   });
-  if (!external) runtime.sicoob.control.addClient(clientId, Number(numeroCliente));
+  if (!external) {
+    runtime.sicoob.control.addClient(clientId, Number(numeroCliente));
+    // What `npm run integration -- sicoob-webhook register` does against Sicoob: the simulator then
+    // validates the URL against this run's route and delivers its payment notices there.
+    await cobrancaApi(
+      { numeroCliente, clientId },
+      { apiUrl: runtime.partnerUrls.sicoob, authUrl: runtime.partnerUrls.sicoobAuth, timeoutMs: 10_000 },
+    ).registerWebhook(webhookUrl);
+  }
   return { sicoob: { apiUrl: runtime.partnerUrls.sicoob, authUrl: runtime.partnerUrls.sicoobAuth, numeroCliente, webhookUrl } };
 }

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import * as z from 'zod';
 import { listenLocal, readBody } from '../http.ts';
 import { json, type Answer } from './answers.ts';
 import { Credentials } from './auth.ts';
@@ -71,6 +72,7 @@ export async function startSicoobSimulator(options: SicoobSimulatorOptions = {})
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req, MAX_BODY_BYTES);
+    if ((req.url ?? '').startsWith(DEMO_PATH)) return send(res, await demo(req, raw));
     let routed: Routed;
     try {
       if (raw === undefined) throw new SicoobError(413, SICOOB_CODES.TOO_LARGE, 'Requisição maior que 1 MiB.');
@@ -147,6 +149,33 @@ export async function startSicoobSimulator(options: SicoobSimulatorOptions = {})
     throw notAllowed('PATCH ou DELETE');
   }
 
+  /**
+   * The demo's stand-in for payers (not Sicoob's API; no token): `POST /_simulator/paid` — the
+   * boleto is paid, Sicoob sends its payment notice to the validated webhooks — and `POST
+   * /_simulator/liquidated` — the liquidation appears in the next movement reports. Body
+   * `{"numeroCliente","nossoNumero","seuNumero","valor" (reais),"dataLiquidacao"? (yyyy-MM-dd, today)}`;
+   * an unknown boleto is registered first (the platform issued it through Sicoob).
+   */
+  async function demo(req: IncomingMessage, raw: string | undefined): Promise<Answer> {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw ?? '');
+    } catch {
+      body = undefined;
+    }
+    const parsed = demoSchema.safeParse(body);
+    const action = (req.url ?? '').slice(DEMO_PATH.length).split('?')[0];
+    if (req.method !== 'POST' || (action !== 'paid' && action !== 'liquidated'))
+      return json(404, { error: 'POST /_simulator/paid or /_simulator/liquidated' });
+    if (!parsed.success)
+      return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    const { numeroCliente, nossoNumero, seuNumero, valor, dataLiquidacao = saoPauloDay(now()) } = parsed.data;
+    if (!ledger.boleto(numeroCliente, nossoNumero))
+      ledger.seed({ numeroCliente, nossoNumero, seuNumero, valor, dataVencimento: dataLiquidacao });
+    if (action === 'paid') return json(200, { deliveries: await control.notify(numeroCliente, nossoNumero) });
+    return json(200, { record: control.liquidate(numeroCliente, nossoNumero, { dataLiquidacao }) });
+  }
+
   const port = await listenLocal(server, options.port);
 
   const control: SicoobControl = {
@@ -210,6 +239,21 @@ export async function startSicoobSimulator(options: SicoobSimulatorOptions = {})
     },
   };
 }
+
+const DEMO_PATH = '/_simulator/';
+const demoSchema = z.object({
+  numeroCliente: z.coerce.number().int().positive(),
+  nossoNumero: z.union([z.string().regex(/^\d{1,20}$/), z.number().int().positive()]).transform(String),
+  seuNumero: z.string().min(1).max(25),
+  valor: z
+    .number()
+    .positive()
+    .transform((reais) => Math.round(reais * 100)),
+  dataLiquidacao: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+});
 
 /** The answer of a refused call: the cobrança error body, or OAuth's on the token endpoint. */
 function failure(error: unknown): Answer {
