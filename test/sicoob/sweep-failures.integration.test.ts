@@ -127,6 +127,49 @@ describe('a report of several files, in the other dialect', () => {
   });
 });
 
+describe('two runs at once, and a Sicoob that does not answer', () => {
+  it('applies each record once when two sweeps run together', async () => {
+    const numbers = await liquidated(300010, 30, today);
+    // The window holding today gets a new report: request it, then two runs apply it together.
+    await sweepLiquidations(deps());
+    const [a, b] = await Promise.all([
+      sweepLiquidations(deps({ claimMs: 60_000 })),
+      sweepLiquidations(deps({ claimMs: 60_000 })),
+    ]);
+    const applied = a[0]!.records.applied + b[0]!.records.applied;
+    const rest = await sweepLiquidations(deps({ claimMs: 60_000 }));
+    expect(applied + rest[0]!.records.applied).toBe(30);
+    expect(await liquidationsOf(numbers)).toEqual(Array(30).fill(1));
+  });
+
+  it('records a timeout as the run’s problem and goes on with the next run', async () => {
+    const [number] = await liquidated(400010, 1, today);
+    await sweepLiquidations(deps());
+    stack.sicoob.control.failNext('query', { kind: 'timeout' }, 2);
+    const [stalled] = await sweepLiquidations(
+      deps({
+        api: async (account) =>
+          cobrancaApi(
+            { numeroCliente: account.numeroCliente, clientId: account.clientId },
+            {
+              apiUrl: stack.partnerUrls.sicoob,
+              authUrl: stack.partnerUrls.sicoobAuth,
+              timeoutMs: 300,
+              retryBaseMs: 5,
+              attempts: 2,
+            },
+          ),
+      }),
+    );
+    expect(stalled!.problems).toEqual([
+      expect.stringMatching(/Sicoob did not answer the movement query after 2 attempts \(no answer within 300 ms\)$/),
+    ]);
+    expect(stalled!.windows.at(-1)!.step).toBe('failed');
+    await sweepLiquidations(deps());
+    expect((await store.get(String(CLIENTE), number!))!.status).toBe('LIQUIDADO');
+  });
+});
+
 describe('after an outage', () => {
   it('backfills every window since the last one done, all in one run, oldest first', async () => {
     await sweepLiquidations(deps());
