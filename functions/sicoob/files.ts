@@ -3,6 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import JSZip from 'jszip';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 import * as z from 'zod';
+import { normalizeNumero } from './boleto.ts';
 
 /**
  * Sicoob's movement files (spec §1.3–1.4): the download's base64 → a ZIP (jszip) → its `.json` /
@@ -72,21 +73,25 @@ const digits = z
   ])
   .transform((v) => String(v));
 
-/** Reais as a number or a string (`85.0000`, `"85,00"`, `"1.500,25"`) → centavos, rounded half up. */
+/**
+ * Reais, never negative, as a number or a string → centavos, rounded half up: `85.0000`, `"85.5"`
+ * (a dot is the decimal point when there is no comma), `"85,00"`, `"1.500,25"` (with a comma, dots
+ * group thousands). A string with dots but no comma that is not one decimal (`"1.500.000"`) is
+ * refused: it cannot be read without guessing.
+ */
 const money = z
   .union([
-    z.number().finite(),
+    z.number().finite().nonnegative(),
     z
       .string()
       .trim()
-      .regex(/^-?\d{1,3}(\.?\d{3})*(,\d{1,4})?$|^-?\d+(\.\d{1,4})?$/),
+      .regex(/^\d{1,3}(\.\d{3})*,\d{1,4}$|^\d+(,\d{1,4})?$|^\d+\.\d{1,4}$/),
   ])
   .transform((value) => {
     const text =
       typeof value === 'number' ? value.toFixed(4) : value.includes(',') ? value.replace(/\./g, '').replace(',', '.') : value;
-    const [whole = '0', fraction = ''] = text.replace('-', '').split('.');
-    const centavos = Number(whole) * 100 + Number(fraction.padEnd(4, '0').slice(0, 4)) / 100;
-    return (text.startsWith('-') ? -1 : 1) * Math.round(centavos);
+    const [whole = '0', fraction = ''] = text.split('.');
+    return Math.round(Number(whole) * 100 + Number(fraction.padEnd(4, '0').slice(0, 4)) / 100);
   })
   .refine((centavos) => Number.isSafeInteger(centavos), { message: 'is out of range' });
 
@@ -152,6 +157,7 @@ export function readRecord(raw: unknown, index: number): FileRecord {
     kind: 'liquidation',
     record: {
       ...rest,
+      numeroCliente: normalizeNumero(rest.numeroCliente),
       ...(seuNumero ? { seuNumero } : {}),
       ...(dataPrevisaoCredito ? { dataPrevisaoCredito } : {}),
       ...(dataMovimentoLiquidacao ? { dataMovimento: dataMovimentoLiquidacao } : {}),
@@ -185,10 +191,16 @@ export async function* fileRecords(base64: string, skip = 0): AsyncGenerator<Fil
   if (entries.length === 0) throw new UnreadableFile('the ZIP archive holds no .json or .txt entry');
   let index = 0;
   for (const entry of entries) {
-    for await (const raw of entryValues(entry)) {
-      if (index >= skip)
-        yield raw === BROKEN_LINE ? { index, kind: 'invalid', problem: 'a line that is not JSON' } : readRecord(raw, index);
-      index++;
+    try {
+      for await (const raw of entryValues(entry)) {
+        if (index >= skip)
+          yield raw === BROKEN_LINE ? { index, kind: 'invalid', problem: 'a line that is not JSON' } : readRecord(raw, index);
+        index++;
+      }
+    } catch (error) {
+      if (error instanceof UnreadableFile) throw error;
+      // Damaged compressed data, a broken stream: the whole file is unreadable, never a crash.
+      throw new UnreadableFile(`${entry.name} cannot be read (${(error as Error).message.slice(0, 100)})`);
     }
   }
 }
@@ -198,7 +210,10 @@ const BROKEN_LINE = Symbol('broken line');
 /** An entry's values, streamed: a JSON array's items, or one JSON value per non-empty line. */
 async function* entryValues(entry: JSZip.JSZipObject): AsyncGenerator<unknown> {
   if ((await firstCharacter(entry)) === '[') {
-    const items = openEntry(entry).pipe(StreamArray.withParser());
+    const input = openEntry(entry);
+    const items = StreamArray.withParser();
+    input.on('error', (error) => items.destroy(error));
+    input.pipe(items);
     try {
       for await (const item of items as AsyncIterable<{ key: number; value: unknown }>) yield item.value;
     } catch (error) {
@@ -247,5 +262,9 @@ function firstCharacter(entry: JSZip.JSZipObject): Promise<string | undefined> {
 
 /** An entry's bytes as a Node stream that is async-iterable (jszip's own is an older kind). */
 function openEntry(entry: JSZip.JSZipObject): Readable {
-  return (entry.nodeStream('nodebuffer') as NodeJS.ReadableStream).pipe(new PassThrough());
+  const source = entry.nodeStream('nodebuffer') as NodeJS.ReadableStream;
+  const through = new PassThrough();
+  // Damaged compressed data fails the source: a pipe would not carry that on.
+  source.on('error', (error: Error) => through.destroy(error));
+  return source.pipe(through);
 }

@@ -16,7 +16,7 @@ import type { Boleto, BoletoStatus } from './boleto.ts';
 export interface ReconciliationException {
   /** Idempotency key: the same record in the next report, or the same notice again, is the same exception. */
   key: string;
-  kind: 'unmatched-liquidation' | 'unmatched-notice' | 'conflicting-liquidation' | 'invalid-record';
+  kind: 'unmatched-liquidation' | 'ambiguous-liquidation' | 'conflicting-liquidation' | 'unmatched-notice' | 'ambiguous-notice';
   numeroCliente: string;
   nossoNumero?: string;
   seuNumero?: string;

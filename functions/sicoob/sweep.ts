@@ -1,11 +1,12 @@
 import { updateVersioned } from '../shared/conditional.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import { SicoobRefused, SicoobUnavailable, type CobrancaApi } from './api.ts';
-import { nossoNumeroCandidates, type Boleto, type ChangeSource } from './boleto.ts';
+import { normalizeNumero, type ChangeSource } from './boleto.ts';
 import { fileRecords, UnreadableFile, type LiquiRecord } from './files.ts';
 import { applyLiquidation } from './liquidation.ts';
+import { matchBoleto } from './matching.ts';
 import type { AccountSettings, BoletoStore, FileState, SweepStore, WindowState } from './store.ts';
-import { addDays, closesAt, saoPauloDay, windowsBetween, type SweepWindow } from './windows.ts';
+import { addDays, closesAt, saoPauloDay, windowOf, windowsBetween, type SweepWindow } from './windows.ts';
 
 /**
  * The liquidation sweep (seed 004; spec §1): per Sicoob account, every two-day window (windows.ts)
@@ -69,7 +70,23 @@ const zeroCounts = (): RecordCounts => ({ applied: 0, alreadyApplied: 0, unmatch
 /** One run over every account; never throws for Sicoob's failures (they are in each account's problems). */
 export async function sweepLiquidations(deps: SweepDeps): Promise<AccountSweep[]> {
   const results: AccountSweep[] = [];
-  for (const account of await deps.sweep.accounts()) results.push(await sweepAccount(deps, account));
+  for (const account of await deps.sweep.accounts()) {
+    try {
+      results.push(await sweepAccount(deps, account));
+    } catch (error) {
+      // Storage failing (S3, DynamoDB) stops this account's run, not the others': the next run goes on
+      // from the checkpoints.
+      results.push({
+        numeroCliente: account.numeroCliente,
+        windows: [],
+        files: 0,
+        records: zeroCounts(),
+        newExceptions: 0,
+        problems: [`the run stopped: ${(error as Error).message.slice(0, 300)}`],
+        oldestOpenWindowSeconds: 0,
+      });
+    }
+  }
   return results;
 }
 
@@ -85,8 +102,14 @@ async function sweepAccount(deps: SweepDeps, account: AccountSettings): Promise<
   };
   const now = deps.now();
   const today = saoPauloDay(now);
-  const cursor = await deps.sweep.cursor(account.numeroCliente);
-  const from = cursor ? addDays(cursor, 1) : addDays(today, -deps.horizonDays);
+  let cursor = await deps.sweep.cursor(account.numeroCliente);
+  if (!cursor) {
+    // The first run fixes where the account's sweep starts: later runs go on from there, so a window
+    // not done yet can never slide out of the horizon.
+    await deps.sweep.advanceCursor(account.numeroCliente, addDays(windowOf(addDays(today, -deps.horizonDays)).dataInicial, -1));
+    cursor = (await deps.sweep.cursor(account.numeroCliente))!;
+  }
+  const from = addDays(cursor, 1);
   let api: CobrancaApi;
   try {
     api = await deps.api(account);
@@ -150,8 +173,25 @@ async function advanceWindow(
   }
   const report = state.report!;
   if (!report.idArquivos) {
-    const readiness = await api.readiness(report.codigoSolicitacao);
-    if (!readiness.ready) return { step, state };
+    let readiness;
+    try {
+      readiness = await api.readiness(report.codigoSolicitacao);
+    } catch (error) {
+      // Sicoob no longer knows that request (or refuses it): the next run asks for a new report.
+      if (error instanceof SicoobRefused) return dropReport(deps, state, report.codigoSolicitacao, error.message, result);
+      throw error;
+    }
+    if (!readiness.ready) {
+      if (now.getTime() - Date.parse(report.requestedAt) > REPORT_GIVEN_UP_AFTER_MS)
+        return dropReport(
+          deps,
+          state,
+          report.codigoSolicitacao,
+          `report ${report.codigoSolicitacao} not ready after 6 hours`,
+          result,
+        );
+      return { step, state };
+    }
     state = await saveWindow(deps, state, (s) =>
       s.report?.codigoSolicitacao !== report.codigoSolicitacao || s.report.idArquivos
         ? undefined
@@ -166,15 +206,7 @@ async function advanceWindow(
     if (file?.state === 'APPLIED') applied++;
     if (file?.state === 'FAULTY') faulty = file.problem;
   }
-  if (faulty) {
-    // That report cannot be applied: the next run asks for a new one.
-    result.problems.push(`${window.dataInicial}…${window.dataFinal}: ${faulty}`);
-    state = await saveWindow(deps, state, (s) => {
-      const { report: _dropped, ...rest } = s;
-      return s.report?.codigoSolicitacao === report.codigoSolicitacao ? { ...rest, problem: faulty } : undefined;
-    });
-    return { step: 'failed', state };
-  }
+  if (faulty) return dropReport(deps, state, report.codigoSolicitacao, faulty, result);
   if (applied < files.length) return { step: 'applying', state };
   const codigo = state.report!.codigoSolicitacao;
   state = await saveWindow(deps, state, (s) => {
@@ -189,6 +221,26 @@ async function advanceWindow(
     };
   });
   return { step: state.done ? 'done' : 'applied', state };
+}
+
+/** A report not ready this long is asked for anew (Sicoob's take minutes; its files live 30 days). */
+const REPORT_GIVEN_UP_AFTER_MS = 6 * 3_600_000;
+
+/** Forgets the window's report (recording why): the next run requests a new one. */
+async function dropReport(
+  deps: SweepDeps,
+  state: WindowState,
+  codigoSolicitacao: string,
+  problem: string,
+  result: AccountSweep,
+): Promise<{ step: WindowStep; state: WindowState }> {
+  result.problems.push(`${state.dataInicial}…${state.dataFinal}: ${problem}; a new report is requested next run`);
+  const next = await saveWindow(deps, state, (s) => {
+    if (s.report?.codigoSolicitacao !== codigoSolicitacao) return undefined;
+    const { report: _dropped, ...rest } = s;
+    return { ...rest, problem };
+  });
+  return { step: 'failed', state: next };
 }
 
 /** Writes the window as `change` makes it over the stored one (undefined: leave it), re-reading on a lost race. */
@@ -329,19 +381,19 @@ async function applyRecord(
   source: ChangeSource,
   result: AccountSweep,
 ): Promise<RecordOutcome> {
-  const boleto = await findBoleto(deps.boletos, record.numeroCliente || cliente, record.numeroTitulo, record.seuNumero);
+  const match = await matchBoleto(deps.boletos, record.numeroCliente || cliente, record.numeroTitulo, record.seuNumero);
   const at = saoPauloIso(deps.now());
-  if (!boleto) {
+  if (match.kind !== 'one') {
     if (
       await deps.boletos.putException({
-        key: `LIQUI#${record.numeroCliente}#${record.numeroTitulo}#${record.dataLiquidacao}#${record.valorLiquido}`,
-        kind: 'unmatched-liquidation',
+        key: `LIQUI#${record.numeroCliente}#${normalizeNumero(record.numeroTitulo)}#${record.dataLiquidacao}#${record.valorLiquido}`,
+        kind: match.kind === 'none' ? 'unmatched-liquidation' : 'ambiguous-liquidation',
         numeroCliente: record.numeroCliente,
-        nossoNumero: record.numeroTitulo,
+        nossoNumero: normalizeNumero(record.numeroTitulo),
         ...(record.seuNumero ? { seuNumero: record.seuNumero } : {}),
         valor: record.valorLiquido,
         data: record.dataLiquidacao,
-        detail: 'a liquidation for a boleto the platform does not have',
+        detail: match.kind === 'none' ? 'a liquidation for a boleto the platform does not have' : `not applied: ${match.detail}`,
         source: sourceText(source),
         at,
       })
@@ -349,6 +401,7 @@ async function applyRecord(
       result.newExceptions++;
     return 'unmatched';
   }
+  const boleto = match.boleto;
   let outcome: RecordOutcome = 'alreadyApplied';
   let conflict: string | undefined;
   await updateVersioned(
@@ -370,7 +423,7 @@ async function applyRecord(
   if (
     conflict &&
     (await deps.boletos.putException({
-      key: `CONFLICT#${record.numeroCliente}#${record.numeroTitulo}#${record.dataLiquidacao}#${record.valorLiquido}`,
+      key: `CONFLICT#${record.numeroCliente}#${normalizeNumero(record.numeroTitulo)}#${record.dataLiquidacao}#${record.valorLiquido}`,
       kind: 'conflicting-liquidation',
       numeroCliente: boleto.numeroCliente,
       nossoNumero: boleto.nossoNumero,
@@ -384,22 +437,6 @@ async function applyRecord(
   )
     result.newExceptions++;
   return outcome;
-}
-
-/** The boleto a record or notice names (see applyRecord). */
-export async function findBoleto(
-  store: BoletoStore,
-  cliente: string,
-  nossoNumero: string,
-  seuNumero?: string,
-): Promise<Boleto | undefined> {
-  for (const candidate of nossoNumeroCandidates(nossoNumero)) {
-    const boleto = await store.get(cliente, candidate);
-    if (boleto) return boleto;
-  }
-  if (!seuNumero) return undefined;
-  const bySeu = await store.bySeuNumero(cliente, seuNumero);
-  return bySeu.length === 1 ? bySeu[0] : undefined;
 }
 
 function sourceText(source: ChangeSource): string {

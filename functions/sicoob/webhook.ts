@@ -5,7 +5,7 @@ import { saoPauloIso } from '../shared/time.ts';
 import { normalizeNumero } from './boleto.ts';
 import { applyNotice, type PaymentNotice } from './liquidation.ts';
 import type { BoletoStore } from './store.ts';
-import { findBoleto } from './sweep.ts';
+import { matchBoleto } from './matching.ts';
 
 /**
  * Sicoob's payment webhook (spec §2.2–2.3): the URL validation `{"idWebhook","validacaoWebhook":true}`
@@ -24,16 +24,17 @@ export interface WebhookDeps {
 
 export type WebhookOutcome = 'validation' | 'paid' | 'reverted' | 'noted' | 'unchanged' | 'unmatched' | 'unreadable';
 
-/** Reais (a JSON number, or a numeric string) → centavos. */
+/** Reais (a JSON number, or a numeric string) → centavos, up to R$ 10 million (beyond: not a boleto's, unreadable). */
 const reais = z
   .union([
     z.number().finite().nonnegative(),
     z
       .string()
       .trim()
-      .regex(/^\d+(\.\d{1,4})?$/),
+      .regex(/^\d{1,8}(\.\d{1,4})?$/),
   ])
-  .transform((v) => Math.round(Number(v) * 100));
+  .transform((v) => Math.round(Number(v) * 100))
+  .refine((centavos) => centavos <= 1_000_000_000, { message: 'is beyond R$ 10,000,000' });
 const digits = z
   .union([
     z.number().int().nonnegative(),
@@ -59,7 +60,7 @@ const noticeSchema = z.object({
     cancelamentoBaixa: z.boolean().default(false),
   }),
 });
-const validationSchema = z.object({ validacaoWebhook: z.literal(true) });
+const validationSchema = z.object({ validacaoWebhook: z.literal(true), dados: z.undefined() });
 
 /**
  * Handles one body (bytes as received). Throws only when storage fails (S3, DynamoDB): Sicoob then
@@ -68,7 +69,7 @@ const validationSchema = z.object({ validacaoWebhook: z.literal(true) });
 export async function receiveSicoobWebhook(
   deps: WebhookDeps,
   raw: Buffer,
-): Promise<{ outcome: WebhookOutcome; archiveKey: string }> {
+): Promise<{ outcome: WebhookOutcome; archiveKey: string; newException: boolean }> {
   const now = deps.now();
   const digest = createHash('sha256').update(raw).digest('hex');
   const day = now.toISOString().slice(0, 10).replace(/-/g, '/');
@@ -80,11 +81,12 @@ export async function receiveSicoobWebhook(
   } catch {
     body = undefined;
   }
-  if (validationSchema.safeParse(body).success) return { outcome: 'validation', archiveKey };
+  // Only the validation's own shape: a body with `dados` is a notice, whatever else it says.
+  if (validationSchema.safeParse(body).success) return { outcome: 'validation', archiveKey, newException: false };
   const parsed = noticeSchema.safeParse(body);
   const at = saoPauloIso(now);
   if (!parsed.success) {
-    await deps.boletos.putException({
+    const created = await deps.boletos.putException({
       key: `NOTICE#UNREADABLE#${digest}`,
       kind: 'unmatched-notice',
       numeroCliente: '',
@@ -95,7 +97,7 @@ export async function receiveSicoobWebhook(
       source: `archive ${archiveKey}`,
       at,
     });
-    return { outcome: 'unreadable', archiveKey };
+    return { outcome: 'unreadable', archiveKey, newException: created };
   }
   const { idWebhook, dados } = parsed.data;
   const notice: PaymentNotice = {
@@ -108,21 +110,25 @@ export async function receiveSicoobWebhook(
     ...(dados.dataHoraSituacaoBaixa ? { dataHoraSituacaoBaixa: dados.dataHoraSituacaoBaixa } : {}),
     cancelamentoBaixa: dados.cancelamentoBaixa,
   };
-  const boleto = await findBoleto(deps.boletos, notice.numeroCliente, notice.nossoNumero, notice.seuNumero);
-  if (!boleto) {
-    await deps.boletos.putException({
+  const match = await matchBoleto(deps.boletos, notice.numeroCliente, notice.nossoNumero, notice.seuNumero);
+  if (match.kind !== 'one') {
+    const created = await deps.boletos.putException({
       key: `NOTICE#${notice.numeroIdentificadorBaixa}${notice.cancelamentoBaixa ? '#CANCEL' : ''}`,
-      kind: 'unmatched-notice',
+      kind: match.kind === 'none' ? 'unmatched-notice' : 'ambiguous-notice',
       numeroCliente: notice.numeroCliente,
-      nossoNumero: notice.nossoNumero,
+      nossoNumero: normalizeNumero(notice.nossoNumero),
       ...(notice.seuNumero ? { seuNumero: notice.seuNumero } : {}),
       valor: notice.valorPagamento,
-      detail: `a payment notice${notice.cancelamentoBaixa ? ' cancellation' : ''} for a boleto the platform does not have`,
+      detail:
+        match.kind === 'none'
+          ? `a payment notice${notice.cancelamentoBaixa ? ' cancellation' : ''} for a boleto the platform does not have`
+          : `not applied: ${match.detail}`,
       source: `webhook ${idWebhook}, baixa ${notice.numeroIdentificadorBaixa}`,
       at,
     });
-    return { outcome: 'unmatched', archiveKey };
+    return { outcome: 'unmatched', archiveKey, newException: created };
   }
+  const boleto = match.boleto;
   let outcome: WebhookOutcome = 'unchanged';
   await updateVersioned(
     () => deps.boletos.get(boleto.numeroCliente, boleto.nossoNumero),
@@ -135,5 +141,5 @@ export async function receiveSicoobWebhook(
     },
     `boleto ${boleto.nossoNumero}`,
   );
-  return { outcome, archiveKey };
+  return { outcome, archiveKey, newException: false };
 }

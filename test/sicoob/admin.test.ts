@@ -619,13 +619,13 @@ describe('listExceptions', () => {
         source: 's',
         at: 'a',
       },
-      { key: 'k2', kind: 'invalid-record', numeroCliente: '707090', detail: 'd', source: 's', at: 'a' },
+      { key: 'k2', kind: 'unmatched-notice', numeroCliente: '707090', detail: 'd', source: 's', at: 'a' },
     ];
     const cursor = cursorOf({ pk: 'X#k0', exceptionKind: 'EXCEPTION', exceptionAt: 'a#k0' });
     expect(await listExceptions(deps(store), { cursor, limit: '5' })).toEqual({
       exceptions: [
         { ...store.exceptionItems[0], valor: 10.5, valorCentavos: 1050 },
-        { key: 'k2', kind: 'invalid-record', numeroCliente: '707090', detail: 'd', source: 's', at: 'a' },
+        { key: 'k2', kind: 'unmatched-notice', numeroCliente: '707090', detail: 'd', source: 's', at: 'a' },
       ],
       cursor: null,
     });

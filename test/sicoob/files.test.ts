@@ -80,6 +80,16 @@ describe('a LIQUI record', () => {
     expect(readRecord([1, 2], 2)).toEqual({ index: 2, kind: 'invalid', problem: 'not a JSON object' });
   });
 
+  it('refuses amounts it would have to guess, and negative ones; keeps the contract number without zeros', () => {
+    const base = JSON.parse(LONG);
+    const amount = (valorLiquido: unknown) => readRecord({ ...base, valorLiquido }, 0);
+    expect(amount('1.500,25')).toMatchObject({ record: { valorLiquido: 150025 } });
+    expect(amount('85.5')).toMatchObject({ record: { valorLiquido: 8550 } });
+    for (const bad of ['1.500.000', '-5', -5, '1,500.25', '85.12345'])
+      expect(amount(bad), String(bad)).toMatchObject({ kind: 'invalid', problem: expect.stringMatching(/^valorLiquido: /) });
+    expect(readRecord({ ...base, numeroCliente: '0707090' }, 0)).toMatchObject({ record: { numeroCliente: '707090' } });
+  });
+
   it('never throws, whatever the record holds', () => {
     fc.assert(
       fc.property(fc.anything(), (value) => {
@@ -101,6 +111,21 @@ describe('a movement file', () => {
     expect(read.map((r) => (r.kind === 'liquidation' ? r.record.numeroTitulo : r.kind))).toEqual(['1', '2', '3', '4', 'invalid']);
     expect(read.map((r) => r.index)).toEqual([0, 1, 2, 3, 4]);
     expect((await all(file, 3)).map((r) => r.index)).toEqual([3, 4]);
+  });
+
+  it('calls a file with damaged compressed data unreadable, never crashing, whatever the damage', async () => {
+    const records = Array.from({ length: 2000 }, (_, n) => LONG.replace('"numeroTitulo":35161', `"numeroTitulo":${n}`));
+    for (const body of [`[${records.join(',')}]`, records.join('\n')]) {
+      const zip = new JSZip();
+      zip.file('LIQUI.json', body);
+      const bytes = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+      for (const at of [0.2, 0.8]) {
+        const damaged = Buffer.from(bytes);
+        const start = Math.floor(damaged.length * at);
+        for (let i = start; i < start + 40; i++) damaged[i]! ^= 0x5a;
+        await expect(all(damaged.toString('base64'))).rejects.toThrow(UnreadableFile);
+      }
+    }
   });
 
   it('refuses what is not a ZIP of records', async () => {

@@ -171,6 +171,25 @@ describe('the payment webhook', () => {
     const settled = (await store.get(String(CLIENTE), '44442'))!;
     expect(settled.status).toBe('LIQUIDADO');
     expect(settled.history.map((h) => h.status)).toEqual(['PAGO', 'ABERTO', 'PAGO', 'LIQUIDADO']);
+    // What no notice can be: answered 200 (Sicoob would retry, then deactivate the webhook), kept as an exception.
+    const forged = async (body: unknown) =>
+      fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        async (r) => [r.status, ((await r.json()) as { outcome: string }).outcome] as const,
+      );
+    const dados = { numeroIdentificadorBaixa: '2026113000000000009', nossoNumero: '0000044442', numeroCliente: CLIENTE };
+    expect(await forged({ idWebhook: 1, tipoMovimento: 7, dados: { ...dados, valorPagamento: 1e300 } })).toEqual([
+      200,
+      'unreadable',
+    ]);
+    expect(await forged({ idWebhook: 1, tipoMovimento: 7, dados: { ...dados, valorPagamento: '99999999999999999999' } })).toEqual(
+      [200, 'unreadable'],
+    );
+    // A notice that also says validacaoWebhook is still a notice.
+    expect(
+      await forged({ idWebhook: 1, tipoMovimento: 7, validacaoWebhook: true, dados: { ...dados, valorPagamento: 70 } }),
+    ).toEqual([200, 'noted']);
+    const huge = await fetch(webhookUrl, { method: 'POST', body: 'x'.repeat(300 * 1024) });
+    expect(huge.status).toBe(413);
     // A late notice never moves a liquidated boleto back.
     await stack.sicoob.control.notify(CLIENTE, '44442', {
       numeroIdentificadorBaixa: '2026113000000000002',
