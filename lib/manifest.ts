@@ -208,6 +208,11 @@ export interface FunctionSpec {
    * runtime sets it to its simulator's.
    */
   partnerUrls?: readonly string[];
+  /**
+   * The function asks DynamoDB for point-in-time exports of `table` into `bucket` under `prefix`
+   * (ExportTableToPointInTime, and the multipart puts DynamoDB makes on its behalf there).
+   */
+  exportsTable?: { table: TableName; bucket: BucketName; prefix: string };
 }
 
 export const functions = {

@@ -112,6 +112,7 @@ export class ServiceFunction extends Construct {
       const url: unknown = this.node.tryGetContext(variable);
       if (typeof url === 'string' && url !== '') this.fn.addEnvironment(variable, url);
     }
+    if (spec.exportsTable) this.exportTable(spec.exportsTable, resources);
     // A queue consumer changes its messages' visibility (retry backoff): it needs the queue's URL.
     if (spec.trigger.kind === 'queue')
       this.fn.addEnvironment(envName.queueUrl(spec.trigger.queue), resources.queues[spec.trigger.queue].queueUrl);
@@ -156,6 +157,29 @@ export class ServiceFunction extends Construct {
         }),
       );
     }
+  }
+
+  /** Point-in-time exports of a table into a bucket prefix: DynamoDB writes the files as this role. */
+  private exportTable(target: NonNullable<FunctionSpec['exportsTable']>, resources: ServiceFunctionProps['resources']): void {
+    const bucket = resources.buckets[target.bucket];
+    this.fn.addEnvironment(envName.bucket(target.bucket), bucket.bucketName);
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:ExportTableToPointInTime'],
+        resources: [resources.tables[target.table].tableArn],
+      }),
+    );
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'],
+        resources: [bucket.arnForObjects(`${target.prefix}*`)],
+      }),
+    );
+    const { 'Fn::ImportValue': bucketExport } = Stack.of(this).resolve(Stack.of(bucket).exportValue(bucket.bucketArn));
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketExport}/${target.prefix}*]`,
+      reason: `DynamoDB writes each export's files under a new name below ${target.prefix}; the role may write there only.`,
+    });
   }
 
   private sendTo(name: QueueName, queue: IQueue): void {

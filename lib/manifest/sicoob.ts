@@ -99,6 +99,26 @@ export const functions = {
     trigger: { kind: 'http', method: 'GET', path: '/admin/boletos/{nossoNumero}', auth: 'admin' },
     tables: { boletos: 'read' },
   },
+  boletoExport: {
+    entry: 'functions/sicoob/export.handler.ts',
+    description: 'GET /admin/boletos/export.csv: finance’s CSV of the boletos of a period (a link to S3 when large)',
+    trigger: { kind: 'http', method: 'GET', path: '/admin/boletos/export.csv', auth: 'admin' },
+    timeoutSeconds: 29,
+    memoryMb: 1024,
+    tables: { boletos: 'read' },
+    buckets: { partnerArchive: 'readPut' },
+  },
+  boletoPitrExport: {
+    entry: 'functions/sicoob/pitr-export.handler.ts',
+    description:
+      'Daily point-in-time export of the boletos table to the partner archive bucket (npm run boletos -- export --pitr)',
+    trigger: { kind: 'schedule', expression: 'cron(0 4 * * ? *)', description: 'Boletos table point-in-time export' },
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    // The table's name (its ARN is built from the function's own).
+    tables: { boletos: 'read' },
+    exportsTable: { table: 'boletos', bucket: 'partnerArchive', prefix: 'exports/pitr/boletos/' },
+  },
   boletoExceptions: {
     ...admin,
     entry: 'functions/sicoob/exceptions.handler.ts',

@@ -48,6 +48,8 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::CheckoutStateful:ExportsOutputFnGetAttFiscalBucket4E41F0FAArn0F9BD50B/*]',
       // The Cielo webhook puts raw notifications into the partner archive.
       'AwsSolutions-IAM5[Resource::CheckoutStateful:ExportsOutputFnGetAttPartnerArchiveBucket882D876EArnAE1A07BD/*]',
+      // DynamoDB writes the boletos table's point-in-time exports under one prefix, new names each day.
+      'AwsSolutions-IAM5[Resource::CheckoutStateful:ExportsOutputFnGetAttPartnerArchiveBucket882D876EArnAE1A07BD/exports/pitr/boletos/*]',
       // The recharge routes and the reconciler read each integration's e-SiTef merchant key under one prefix.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:checkout/carat/*]',
       // The Cielo verifier and the issuer read each integration's Order Manager credentials under one prefix.

@@ -217,7 +217,7 @@ describe('REST API', () => {
     const routes = Object.entries<FunctionSpec>(functions).filter(([, spec]) => spec.trigger.kind === 'http');
     expect(ofType('AWS::ApiGateway::Method')).toHaveLength(routes.length);
     expect(routes.map(([, { trigger }]) => trigger.kind === 'http' && trigger.auth).sort()).toEqual([
-      ...Array<string>(9).fill('admin'),
+      ...Array<string>(10).fill('admin'),
       ...Array<string>(13).fill('bearer'),
       // Cielo's notifications (POST and PUT), e-SiTef's authenticity POST, Sicoob's webhook.
       ...Array<string>(4).fill('partner'),
@@ -371,7 +371,7 @@ describe('REST API', () => {
 });
 
 describe('schedules', () => {
-  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, the recharge reconciler every 2, the Sicoob sweep every 10, with retries', () => {
+  it('runs the re-queue sweep every minute, the inutilização daily, the Cielo verification sweep and the contingency sender every 5 minutes, the recharge reconciler every 2, the Sicoob sweep every 10, the boletos export daily, with retries', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
     expect(rules).toEqual([
       {
@@ -443,6 +443,18 @@ describe('schedules', () => {
             Id: 'Target0',
             Arn: { 'Fn::GetAtt': [id(stateless.functions.sicoobSweep!), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+          },
+        ],
+      },
+      {
+        Description: 'Boletos table point-in-time export',
+        ScheduleExpression: 'cron(0 4 * * ? *)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(stateless.functions.boletoPitrExport!), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 86_400 },
           },
         ],
       },

@@ -102,17 +102,17 @@ describe('npm run job against the running local stack', () => {
       code: 1,
       stdout: '',
       stderr:
-        'nope is not a function of the manifest; scheduled functions: paymentRequeue, nfceContingencySender, nfceInutilizacao, cieloVerifySweep, caratReconciler, sicoobSweep\n',
+        'nope is not a function of the manifest; scheduled functions: paymentRequeue, nfceContingencySender, nfceInutilizacao, cieloVerifySweep, caratReconciler, sicoobSweep, boletoPitrExport\n',
     });
     expect(unscheduled).toEqual({
       code: 1,
       stdout: '',
       stderr:
-        'paymentIntake is not a scheduled function; scheduled functions: paymentRequeue, nfceContingencySender, nfceInutilizacao, cieloVerifySweep, caratReconciler, sicoobSweep\n',
+        'paymentIntake is not a scheduled function; scheduled functions: paymentRequeue, nfceContingencySender, nfceInutilizacao, cieloVerifySweep, caratReconciler, sicoobSweep, boletoPitrExport\n',
     });
     expect(none).toMatchObject({ code: 1, stdout: '' });
     expect(none.stderr).toMatch(
-      /^usage: npm run job -- <functionName> .*; scheduled functions: paymentRequeue, nfceContingencySender, nfceInutilizacao, cieloVerifySweep, caratReconciler, sicoobSweep\n$/,
+      /^usage: npm run job -- <functionName> .*; scheduled functions: paymentRequeue, nfceContingencySender, nfceInutilizacao, cieloVerifySweep, caratReconciler, sicoobSweep, boletoPitrExport\n$/,
     );
   });
 

@@ -186,6 +186,7 @@ describe('what EventBridge refuses', () => {
       cieloVerifySweep: { kind: 'rate', expression: 'rate(5 minutes)', value: 5, unit: 'minute', periodMs: 300_000 },
       caratReconciler: { kind: 'rate', expression: 'rate(2 minutes)', value: 2, unit: 'minute', periodMs: 120_000 },
       sicoobSweep: { kind: 'rate', expression: 'rate(10 minutes)', value: 10, unit: 'minute', periodMs: 600_000 },
+      boletoPitrExport: expect.objectContaining({ kind: 'cron', expression: 'cron(0 4 * * ? *)', minutes: [0], hours: [4] }),
     });
   });
 });
