@@ -60,7 +60,7 @@ const noticeSchema = z.object({
     cancelamentoBaixa: z.boolean().default(false),
   }),
 });
-const validationSchema = z.object({ validacaoWebhook: z.literal(true), dados: z.undefined() });
+const validationSchema = z.object({ validacaoWebhook: z.literal(true), dados: z.never().optional() });
 
 /**
  * Handles one body (bytes as received). Throws only when storage fails (S3, DynamoDB): Sicoob then

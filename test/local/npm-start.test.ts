@@ -537,6 +537,20 @@ describe('npm start with Sicoob', () => {
     expect(exceptions.body.exceptions).toEqual([expect.objectContaining({ kind: 'unmatched-liquidation', nossoNumero: '7777' })]);
     const again = await job();
     expect(again.records.applied).toBe(0);
+    // Finance's CSV of the period: the header a Brazilian spreadsheet reads, the two liquidated boletos.
+    const day = new Date(Date.now() - 3 * 3_600_000).toISOString().slice(0, 10);
+    const csv = await fetch(`${demo.baseUrl}/admin/boletos/export.csv?from=${day}&to=${day}&status=LIQUIDADO`, {
+      headers: { authorization: `Bearer ${demo.admin.token}` },
+    });
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    // UTF-8 with a BOM, so a spreadsheet reads the accents.
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n');
+    expect(lines[0]).toBe(
+      'nossoNumero;seuNumero;numeroCliente;pagador;pagadorCpfCnpj;dataVencimento;valor;status;dataLiquidacao;dataPrevisaoCredito;valorLiquido;valorMora;valorDesconto;valorAbatimento;valorTarifaMovimento;canal;divergencia',
+    );
+    expect(lines.slice(1, -1).map((line) => line.split(';').slice(0, 2).join(';'))).toEqual(['1001;NF-1001', '1002;NF-1002']);
     expect((await admin('GET', '/admin/boletos/1002')).body.updatedAt).toBe(second!.body.updatedAt);
     run.npm.kill('SIGTERM');
     await until('npm start exits', () => run.exitCode !== undefined, 10_000);

@@ -130,6 +130,8 @@ describe('the payment webhook', () => {
     await expect
       .poll(async () => (await api.webhooks()).find((w) => w.idWebhook === idWebhook)?.codigoSituacao, { timeout: 5000 })
       .toBe(2);
+    // The validation is answered, and is no exception.
+    expect((await store.exceptions({ limit: 10 })).items.filter((e) => e.kind === 'unmatched-notice')).toEqual([]);
 
     await boleto('44442', 7000);
     expect(await stack.sicoob.control.notify(CLIENTE, '44442', { numeroIdentificadorBaixa: '2026113000000000001' })).toEqual([
