@@ -14,11 +14,14 @@ export type Match = { kind: 'one'; boleto: Boleto } | { kind: 'none' } | { kind:
  */
 export async function matchBoleto(store: BoletoStore, cliente: string, nossoNumero: string, seuNumero?: string): Promise<Match> {
   const contract = normalizeNumero(cliente);
-  const found: Boleto[] = [];
-  for (const candidate of nossoNumeroCandidates(nossoNumero)) {
-    const boleto = await store.get(contract, candidate);
-    if (boleto) found.push(boleto);
-  }
+  // Both readings at once (one round trip), in candidate order.
+  const found = (await Promise.all(nossoNumeroCandidates(nossoNumero).map((n) => store.get(contract, n)))).filter(
+    (boleto): boleto is Boleto => boleto !== undefined,
+  );
+  const agreeing = seuNumero ? found.filter((b) => b.seuNumero === seuNumero) : [];
+  // A number and a seuNumero that agree on one boleto decide without the index (the common case).
+  if (found.length === 1 && (!seuNumero || agreeing.length === 1)) return { kind: 'one', boleto: found[0]! };
+  if (agreeing.length === 1) return { kind: 'one', boleto: agreeing[0]! };
   const bySeu = seuNumero ? await store.bySeuNumero(contract, seuNumero) : [];
   const names = (boletos: Boleto[]) => boletos.map((b) => `${b.nossoNumero} (${b.seuNumero})`).join(', ');
   if (found.length === 0) {
@@ -26,10 +29,8 @@ export async function matchBoleto(store: BoletoStore, cliente: string, nossoNume
     if (bySeu.length > 1) return { kind: 'ambiguous', detail: `seuNumero ${seuNumero} names several boletos: ${names(bySeu)}` };
     return { kind: 'none' };
   }
-  const agreeing = seuNumero ? found.filter((b) => b.seuNumero === seuNumero) : [];
-  if (found.length === 1 && (!seuNumero || agreeing.length === 1 || !bySeu.some((b) => b.nossoNumero !== found[0]!.nossoNumero)))
+  if (found.length === 1 && !bySeu.some((b) => b.nossoNumero !== found[0]!.nossoNumero))
     return { kind: 'one', boleto: found[0]! };
-  if (agreeing.length === 1) return { kind: 'one', boleto: agreeing[0]! };
   const others = bySeu.filter((b) => !found.some((f) => f.nossoNumero === b.nossoNumero));
   return {
     kind: 'ambiguous',

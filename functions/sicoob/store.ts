@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unlessConditionFails } from '../shared/conditional.ts';
 import type { Boleto, BoletoStatus } from './boleto.ts';
 
@@ -79,6 +79,8 @@ export interface AccountSettings {
 
 export interface BoletoStore {
   get(numeroCliente: string, nossoNumero: string): Promise<Boleto | undefined>;
+  /** The contract's boletos with these numbers, read consistently, by nossoNumero (absent: not in the map). */
+  getMany(numeroCliente: string, nossoNumeros: readonly string[]): Promise<Map<string, Boleto>>;
   /** Writes if nobody wrote since `version` (0: a new boleto); false otherwise. */
   save(boleto: Boleto): Promise<boolean>;
   /** Boletos of the contract with this seuNumero (index: eventually consistent). */
@@ -126,6 +128,27 @@ export class DynamoBoletos implements BoletoStore, SweepStore {
 
   async get(numeroCliente: string, nossoNumero: string): Promise<Boleto | undefined> {
     return this.item<Boleto>(boletoPk(numeroCliente, nossoNumero));
+  }
+
+  async getMany(numeroCliente: string, nossoNumeros: readonly string[]): Promise<Map<string, Boleto>> {
+    const found = new Map<string, Boleto>();
+    const unique = [...new Set(nossoNumeros)];
+    // BatchGetItem takes 100 keys; the keys it leaves (throttled) are asked again after a pause.
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, unknown>[] = unique.slice(start, start + 100).map((n) => ({ pk: boletoPk(numeroCliente, n) }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(round, 6)));
+        const { Responses, UnprocessedKeys } = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          const boleto = strip(item) as unknown as Boleto;
+          found.set(boleto.nossoNumero, boleto);
+        }
+        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   async save(boleto: Boleto): Promise<boolean> {

@@ -1,8 +1,8 @@
 import { updateVersioned } from '../shared/conditional.ts';
 import { saoPauloIso } from '../shared/time.ts';
 import { SicoobRefused, SicoobUnavailable, type CobrancaApi } from './api.ts';
-import { normalizeNumero, type ChangeSource } from './boleto.ts';
-import { fileRecords, UnreadableFile, type LiquiRecord } from './files.ts';
+import { normalizeNumero, nossoNumeroCandidates, type Boleto, type ChangeSource } from './boleto.ts';
+import { fileRecords, UnreadableFile, type FileRecord, type LiquiRecord } from './files.ts';
 import { applyLiquidation } from './liquidation.ts';
 import { matchBoleto } from './matching.ts';
 import type { AccountSettings, BoletoStore, FileState, SweepStore, WindowState } from './store.ts';
@@ -332,11 +332,13 @@ async function applyFile(
   const counts = { ...file.counts };
   const problems: string[] = [];
   let next = file.nextRecord;
-  try {
-    for await (const entry of fileRecords(download.arquivo, file.nextRecord)) {
+  /** Applies `entries` in order, their boletos read in one batch first; false when the claim was lost. */
+  const applyChunk = async (entries: FileRecord[]): Promise<boolean> => {
+    const chunkDeps = { ...deps, boletos: await prefetched(deps.boletos, cliente, entries) };
+    for (const entry of entries) {
       const source: ChangeSource = { kind: 'sweep', codigoSolicitacao, idArquivo, record: entry.index };
       if (entry.kind === 'liquidation') {
-        const outcome = await applyRecord(deps, cliente, entry.record, source, result);
+        const outcome = await applyRecord(chunkDeps, cliente, entry.record, source, result);
         counts[outcome]++;
         result.records[outcome]++;
       } else if (entry.kind === 'other') {
@@ -348,11 +350,25 @@ async function applyFile(
         if (problems.length < 5) problems.push(`record ${entry.index}: ${entry.problem.slice(0, 200)}`);
       }
       next = entry.index + 1;
-      if (next % deps.checkpointEvery === 0 && !(await checkpoint({ nextRecord: next, counts, archiveKey }))) return undefined;
+      if (next % deps.checkpointEvery === 0 && !(await checkpoint({ nextRecord: next, counts, archiveKey }))) return false;
+    }
+    return true;
+  };
+  const chunk: FileRecord[] = [];
+  let unreadable: UnreadableFile | undefined;
+  try {
+    for await (const entry of fileRecords(download.arquivo, file.nextRecord)) {
+      chunk.push(entry);
+      if (chunk.length === PREFETCH_RECORDS && !(await applyChunk(chunk.splice(0)))) return undefined;
     }
   } catch (error) {
     if (!(error instanceof UnreadableFile)) throw error;
-    await checkpoint({ state: 'FAULTY', problem: error.message.slice(0, 300), archiveKey });
+    unreadable = error;
+  }
+  // The records read before the file broke off are applied, as they were one by one.
+  if (!(await applyChunk(chunk.splice(0)))) return undefined;
+  if (unreadable) {
+    await checkpoint({ state: 'FAULTY', problem: unreadable.message.slice(0, 300), archiveKey });
     return file;
   }
   await checkpoint({
@@ -364,6 +380,44 @@ async function applyFile(
     claimedUntil: undefined,
   });
   return file;
+}
+
+/** Records whose boletos are read in one batch before they are applied, one by one, in order. */
+const PREFETCH_RECORDS = 100;
+
+/**
+ * The boletos store, answering `get` for the numbers `entries` name (both readings of each) from
+ * one consistent batch read; a boleto it saves is read afresh after. A record whose boleto changed
+ * since (the same boleto twice in the chunk, a notice meanwhile) loses its conditional write and
+ * reads it again, as with any concurrent writer.
+ */
+async function prefetched(store: BoletoStore, cliente: string, entries: FileRecord[]): Promise<BoletoStore> {
+  const wanted = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    if (entry.kind !== 'liquidation') continue;
+    const contract = normalizeNumero(entry.record.numeroCliente || cliente);
+    const numbers = wanted.get(contract) ?? new Set<string>();
+    for (const candidate of nossoNumeroCandidates(entry.record.numeroTitulo)) numbers.add(candidate);
+    wanted.set(contract, numbers);
+  }
+  const known = new Map<string, Boleto | undefined>();
+  for (const [contract, numbers] of wanted) {
+    const found = await store.getMany(contract, [...numbers]);
+    for (const n of numbers) known.set(`${contract}#${n}`, found.get(n));
+  }
+  return {
+    get: (c, n) => (known.has(`${c}#${n}`) ? Promise.resolve(known.get(`${c}#${n}`)) : store.get(c, n)),
+    save: (boleto) => {
+      known.delete(`${boleto.numeroCliente}#${boleto.nossoNumero}`);
+      return store.save(boleto);
+    },
+    getMany: (c, numbers) => store.getMany(c, numbers),
+    bySeuNumero: (c, seuNumero) => store.bySeuNumero(c, seuNumero),
+    byNossoNumero: (n) => store.byNossoNumero(n),
+    list: (query) => store.list(query),
+    putException: (exception) => store.putException(exception),
+    exceptions: (query) => store.exceptions(query),
+  };
 }
 
 type RecordOutcome = 'applied' | 'alreadyApplied' | 'unmatched' | 'conflicting';
@@ -404,8 +458,15 @@ async function applyRecord(
   const boleto = match.boleto;
   let outcome: RecordOutcome = 'alreadyApplied';
   let conflict: string | undefined;
+  // Matched by its key, the boleto was just read consistently: that read is the first round's (a lost
+  // race reads it again). Matched through the seuNumero index, which may lag, it is read again first.
+  let fresh = nossoNumeroCandidates(record.numeroTitulo).includes(boleto.nossoNumero) ? boleto : undefined;
   await updateVersioned(
-    () => deps.boletos.get(boleto.numeroCliente, boleto.nossoNumero),
+    async () => {
+      const current = fresh ?? (await deps.boletos.get(boleto.numeroCliente, boleto.nossoNumero));
+      fresh = undefined;
+      return current;
+    },
     (next) => deps.boletos.save(next),
     (current) => {
       if (!current) return undefined;

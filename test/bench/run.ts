@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const sections = ['signing.ts', 'intake.ts', 'pipeline.ts', 'cielo-webhook.ts', 'cold-start.ts'];
+const sections = ['signing.ts', 'intake.ts', 'pipeline.ts', 'cielo-webhook.ts', 'cold-start.ts', 'sicoob-sweep.ts'];
 for (const section of sections) {
   execFileSync(process.execPath, [...process.execArgv, resolve(import.meta.dirname, section)], { stdio: 'inherit' });
 }
