@@ -9,7 +9,7 @@ import { IntegrationStore } from '../../functions/auth/integrations.ts';
 import type { Boleto } from '../../functions/sicoob/boleto.ts';
 import { DynamoBoletos } from '../../functions/sicoob/store.ts';
 import { readTableExport, type ExportFiles } from '../../functions/sicoob/table-export.ts';
-import { envName, localName, type FunctionSpec } from '../../lib/manifest.ts';
+import { envName, localName } from '../../lib/manifest.ts';
 import { projectRoot } from '../../lib/local/invoke.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { functionsWithout, issueToken, SEED_INTEGRATION, startTestRuntime } from '../support/runtime.ts';
@@ -21,26 +21,6 @@ import { functionsWithout, issueToken, SEED_INTEGRATION, startTestRuntime } from
  * byte for byte; admin tokens only; the filter's refusals; an export too large to answer; the
  * daily point-in-time export, which the local emulator cannot run.
  */
-
-// The entries lib/manifest/sicoob.ts is to declare (the spread keeps them once it does).
-const boletoExport: FunctionSpec = {
-  entry: 'functions/sicoob/export.handler.ts',
-  description: 'GET /admin/boletos/export.csv: finance’s CSV of the boletos of a period',
-  trigger: { kind: 'http', method: 'GET', path: '/admin/boletos/export.csv', auth: 'admin' },
-  timeoutSeconds: 29,
-  memoryMb: 1024,
-  tables: { boletos: 'read' },
-  buckets: { partnerArchive: 'readPut' },
-};
-const boletoPitrExport: FunctionSpec = {
-  entry: 'functions/sicoob/pitr-export.handler.ts',
-  description: 'Daily point-in-time export of the boletos table to the partner archive bucket',
-  trigger: { kind: 'schedule', expression: 'cron(0 4 * * ? *)', description: 'Boletos table point-in-time export' },
-  timeoutSeconds: 30,
-  memoryMb: 256,
-  tables: { boletos: 'read' },
-  buckets: { partnerArchive: 'put' },
-};
 
 /** Low here so a few dozen boletos are "too large"; the fixture's November (about 1.5 KB) is answered. */
 const INLINE_MAX = 4000;
@@ -58,7 +38,7 @@ const exported: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   stack = await startTestRuntime({
-    functions: { ...functionsWithout('sicoobSweep', 'sicoobWebhook'), boletoExport, boletoPitrExport },
+    functions: functionsWithout('sicoobSweep', 'sicoobWebhook'),
     env: { BOLETO_EXPORT_INLINE_MAX_BYTES: String(INLINE_MAX) },
     rateLimitPerSecond: 1e6,
     burstLimit: 1e6,
