@@ -86,6 +86,3 @@ export function nossoNumeroCandidates(value: string | number): string[] {
   const full = normalizeNumero(value);
   return full.length > 1 ? [full, normalizeNumero(full.slice(0, -1))] : [full];
 }
-
-/** Boletos whose status is final for the sweep: a LIQUI record settles a boleto once. */
-export const SETTLED: ReadonlySet<BoletoStatus> = new Set(['LIQUIDADO']);
