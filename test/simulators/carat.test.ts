@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reply, type Reply } from '../support/reply.ts';
 import {
   CARAT_CATALOGUE,
   startCaratSimulator,
@@ -75,14 +76,6 @@ afterEach(async () => {
   await store.close();
 });
 
-interface Reply {
-  status: number;
-  contentType: string | null;
-  text: string;
-  /** The parsed body; each test states the shape it expects. */
-  json: any;
-}
-
 /** A call to `${carat.url}${path}` with a JSON body (or a raw one). */
 async function call(method: string, path: string, body?: unknown, init: { raw?: string; signal?: AbortSignal } = {}) {
   const payload = init.raw ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -92,14 +85,7 @@ async function call(method: string, path: string, body?: unknown, init: { raw?: 
     signal: init.signal,
     headers: payload === undefined ? {} : { 'content-type': 'application/json' },
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), text, json } as Reply;
+  return reply(response);
 }
 
 /** `value` without the unknown fields the simulator adds (tef_version, extra, ext). */

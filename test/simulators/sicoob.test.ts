@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import JSZip from 'jszip';
 import forge from 'node-forge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reply, type Reply } from '../support/reply.ts';
 import {
   SICOOB_API_BASE_PATH,
   SICOOB_TOKEN_PATH,
@@ -85,25 +86,6 @@ afterEach(async () => {
   await sicoob.close();
   await hook.close();
 });
-
-interface Reply {
-  status: number;
-  contentType: string | null;
-  text: string;
-  /** The parsed body; each test states the shape it expects. */
-  json: any;
-}
-
-async function reply(response: Response): Promise<Reply> {
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, contentType: response.headers.get('content-type'), text, json } as Reply;
-}
 
 function tokenCall(fields: Record<string, string>): Promise<Reply> {
   return fetch(sicoob.authUrl, {
